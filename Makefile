@@ -1,0 +1,89 @@
+# stormlab: `make help` lists the targets.
+SHELL := bash
+.DEFAULT_GOAL := help
+
+# Compose v2 where present, else v1. Override with COMPOSE="...".
+COMPOSE ?= $(shell if docker compose version >/dev/null 2>&1; then echo "docker compose"; else echo docker-compose; fi)
+export COMPOSE
+export COMPOSE_PROJECT_NAME ?= stormlab
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: help venv images up down ps logs demo test test-unit test-integration test-experiments experiment experiments test-debian lint check-config bench-startup bench-proxy bench-services bench-clients trigger clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+venv: $(VENV)/.installed ## create the development virtualenv (.venv) with the dev extras
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+images: ## build every image (offline from Debian packages where no registry is reachable)
+	tools/build-images.sh
+
+up: images ## start the stack and wait until every container is healthy
+	tools/up.sh
+
+down: ## stop the stack; remove its containers, networks and volumes
+	$(COMPOSE) down --volumes --remove-orphans --timeout 10
+
+ps: ## show the stack's containers and their health
+	$(COMPOSE) ps
+
+logs: ## show recent logs (SERVICE=proxy to pick one, FOLLOW=1 to follow)
+	$(COMPOSE) logs --tail=200 $(if $(FOLLOW),--follow) $(SERVICE)
+
+demo: up ## bring the stack up, drive steady traffic for a minute, print where to look
+	python3 tools/demo.py
+
+test: lint test-unit test-integration test-experiments ## everything CI runs: lint, unit, integration tests and the scenario matrix
+
+test-unit: venv ## unit tests (no Docker needed)
+	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+test-integration: venv images check-config ## start the real stack in a throwaway project and test it
+	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
+
+test-debian: ## unit tests again on Debian bookworm's library versions, in a container (needs mmdebstrap)
+	tools/test-on-debian.sh $(PYTEST_ARGS)
+
+lint: venv ## ruff
+	$(VENV)/bin/ruff check .
+
+check-config: images ## validate docker-compose.yml (compose config) and prometheus.yml (promtool)
+	$(COMPOSE) config --quiet
+	docker run --rm --network none --entrypoint promtool -v "$(CURDIR)/prometheus:/etc/prometheus:ro" \
+		stormlab-prometheus:$${STORMLAB_IMAGE_TAG:-local} check config /etc/prometheus/prometheus.yml
+
+bench-startup: images ## measure `up` until healthy, from nothing, RUNS times (default 3)
+	benchmarks/startup.sh $(or $(RUNS),3)
+
+bench-proxy: venv ## the proxy's figures: shaping (vs tc tbf), connections, overhead (vs nginx), 8,000 idle connections
+	$(PY) -m benchmarks.proxy_bench $(BENCH_ARGS)
+
+bench-services: venv ## the services' figures: capacity accuracy (W/S under overload) and one replica's overhead
+	$(PY) benchmarks/services_capacity.py $(BENCH_ARGS)
+
+bench-clients: venv ## the clients' figures: open-loop fidelity (vs a closed loop) and attempts/s per worker
+	$(PY) -m benchmarks.clients_bench $(BENCH_ARGS)
+
+experiment: venv images ## run one scenario: make experiment EXP=retry-storm [TIME_SCALE=0.5]
+	$(PY) -m experiments run $(or $(EXP),$(error EXP=<scenario> please, e.g. EXP=retry-storm)) --time-scale $(or $(TIME_SCALE),1)
+
+experiments: venv images ## the whole scenario matrix at full length, with a summary (~25 min)
+	$(PY) -m experiments matrix --time-scale $(or $(TIME_SCALE),1)
+
+test-experiments: venv images ## the scenario matrix at CI time scale on a throwaway stack; fails on a wrong verdict
+	PY=$(PY) tools/test-experiments.sh
+
+trigger: venv ## the scaling trigger: scale SERVICE (default kv) to REPLICAS (default 2) and announce its membership
+	$(PY) -m services.scaling --service $(or $(SERVICE),kv) --replicas $(or $(REPLICAS),2)
+
+clean: down ## stop the stack and remove the virtualenv
+	rm -rf $(VENV)

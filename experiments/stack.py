@@ -1,0 +1,159 @@
+"""The running stack, seen through the Docker SDK: is it up and healthy, where are its
+published ports, and a way to call the services' admin APIs, which are not published.
+
+Starting uses the same script as ``make up`` (tools/up.sh: Compose v2 or v1, Grafana left
+out where it cannot run); the SDK then confirms every container is healthy. A stack the
+runner started, the runner removes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+REQUIRED = ("api", "dns", "kv", "monitoring", "proxy", "loadgen", "loadgen-worker", "prometheus")
+
+# Runs inside a service container: one HTTP call to its own admin API, the answer as JSON.
+_CALL = """
+import json, sys, urllib.request, urllib.error
+method, path, body = sys.argv[1], sys.argv[2], sys.argv[3]
+request = urllib.request.Request("http://127.0.0.1:8080" + path, method=method,
+    data=body.encode() if body else None, headers={"Content-Type": "application/json"})
+try:
+    with urllib.request.urlopen(request, timeout=10) as response:
+        print(json.dumps({"status": response.status, "body": json.loads(response.read() or b"null")}))
+except urllib.error.HTTPError as error:
+    print(json.dumps({"status": error.code, "body": error.read().decode(errors="replace")}))
+"""
+
+
+class StackError(RuntimeError):
+    """The stack is not there, not healthy, or refused a call."""
+
+
+class Stack:
+    def __init__(self, project: str | None = None):
+        import docker  # the runner's dependency only; imported when a stack is used
+
+        self.project = project or os.environ.get("COMPOSE_PROJECT_NAME", "stormlab")
+        try:
+            self.docker = docker.from_env()
+            self.docker.ping()
+        except docker.errors.DockerException as exc:
+            raise StackError(f"cannot reach the Docker Engine ({exc}); is it running?") from None
+        self.started_here = False
+
+    def containers(self, service: str) -> list:
+        return self.docker.containers.list(
+            filters={
+                "label": [
+                    f"com.docker.compose.project={self.project}",
+                    f"com.docker.compose.service={service}",
+                ]
+            }
+        )
+
+    def problems(self) -> list[str]:
+        """Why the stack is not ready: missing or unhealthy services; empty when it is."""
+        found = []
+        for service in REQUIRED:
+            containers = self.containers(service)
+            if not containers:
+                found.append(f"{service}: not running")
+            for container in containers:
+                health = container.attrs["State"].get("Health", {}).get("Status", "none")
+                if health not in ("healthy", "none"):
+                    found.append(f"{container.name}: {health}")
+        return found
+
+    def ensure_up(self, start: bool = True, timeout: float = 180) -> None:
+        """Confirm the stack is healthy, starting it (and remembering that) if it is absent."""
+        problems = self.problems()
+        if not problems:
+            return
+        if not start:
+            raise StackError(f"stack {self.project!r} is not ready: " + "; ".join(problems))
+        running = [s for s in REQUIRED if self.containers(s)]
+        env = {**os.environ, "COMPOSE_PROJECT_NAME": self.project}
+        done = subprocess.run(
+            [str(ROOT / "tools/up.sh")],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout + 300,
+        )
+        self.started_here = not running
+        if done.returncode != 0:
+            raise StackError(
+                f"starting stack {self.project!r} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
+            )
+        deadline = time.monotonic() + timeout
+        while problems := self.problems():
+            if time.monotonic() > deadline:
+                raise StackError(
+                    f"stack {self.project!r} not healthy after {timeout:.0f} s: " + "; ".join(problems)
+                )
+            time.sleep(1)
+
+    def down(self) -> None:
+        env = {**os.environ, "COMPOSE_PROJECT_NAME": self.project}
+        compose = os.environ.get("COMPOSE")
+        command = compose.split() if compose else _compose_command()
+        subprocess.run(
+            [*command, "down", "--volumes", "--remove-orphans", "--timeout", "5"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            timeout=300,
+        )
+
+    def url(self, service: str, port: int) -> str | None:
+        """``http://127.0.0.1:<published port>`` of a service's container port; None if unpublished."""
+        for container in self.containers(service):
+            bindings = (container.attrs["NetworkSettings"]["Ports"] or {}).get(f"{port}/tcp") or []
+            for binding in bindings:
+                host = binding.get("HostIp") or "127.0.0.1"
+                host = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+                return f"http://{host}:{binding['HostPort']}"
+        return None
+
+    def call_service(self, service: str, method: str, path: str, body: dict | None = None) -> list[dict]:
+        """Call ``path`` on every replica's own admin port (not published: run in the container)."""
+        replicas = self.containers(service)
+        if not replicas:
+            raise StackError(f"no running {service} container in project {self.project!r}")
+        answers = []
+        for container in replicas:
+            code, output = container.exec_run(
+                ["python3", "-c", _CALL, method, path, json.dumps(body) if body is not None else ""]
+            )
+            text = output.decode(errors="replace").strip().splitlines()
+            if code != 0 or not text:
+                raise StackError(
+                    f"{container.name}: {method} {path} failed: {output.decode(errors='replace')[-500:]}"
+                )
+            answer = json.loads(text[-1])
+            if answer["status"] >= 400:
+                raise StackError(
+                    f"{container.name}: {method} {path} answered {answer['status']}: {answer['body']}"
+                )
+            answers.append(answer["body"])
+        return answers
+
+    def image_ids(self) -> dict[str, str]:
+        images = {}
+        for service in REQUIRED:
+            for container in self.containers(service):
+                images[service] = container.image.id
+        return images
+
+
+def _compose_command() -> list[str]:
+    if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+        return ["docker", "compose"]
+    return ["docker-compose"]

@@ -1,0 +1,1 @@
+"""Internal clients: a locust population that calls main-network services through the proxy."""

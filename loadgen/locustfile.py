@@ -1,0 +1,120 @@
+"""The internal clients as a locust population: ``locust -f loadgen/locustfile.py``.
+
+Locally (one process) or distributed (``--master`` plus ``--worker`` processes, as the
+compose stack runs it): every process that runs clients exports its own client metrics on
+``metrics_port``, and Prometheus adds them up; the master runs none. The master (or the one
+local process) also serves the live config API on locust's web port, and carries each change
+to the workers. See docs/clients.md.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import sys
+import time
+
+import gevent
+import locust.runners
+from locust import LoadTestShape, events  # first: locust's gevent patching must precede urllib3
+from locust.runners import MasterRunner, WorkerRunner
+from prometheus_client import CollectorRegistry, start_http_server
+
+from loadgen import config_sync, control_api
+from loadgen.client import InternalClient
+from loadgen.config import load_raw_config
+from loadgen.live_config import LiveConfig
+from loadgen.runtime import Runtime
+from loadgen.shape_plan import plan
+from stormlab_common.config import ConfigError
+
+log = logging.getLogger("loadgen")
+logging.getLogger("urllib3").setLevel(logging.ERROR)  # a full pool's discards are expected in a storm
+
+try:
+    LIVE = LiveConfig(load_raw_config())
+except ConfigError as exc:
+    print(f"loadgen: {exc}", file=sys.stderr)
+    sys.exit(2)
+CONFIG = LIVE.config  # as loaded; what a live patch may not change (metrics_port, shape) is read here
+
+__all__ = ["InternalClient"]  # the user class locust runs
+
+# Debian's locust 2.12 package reports an empty version, and its master turns away any worker
+# announcing an empty version as "an old (pre 2.0) worker". Master and workers run this same
+# file, so giving both the installed distribution's version makes the handshake match.
+if not locust.runners.__version__:
+    locust.runners.__version__ = importlib.metadata.version("locust") or "unknown"
+_run_limit: gevent.Greenlet | None = None
+
+
+class AttemptFailed(Exception):
+    """How a failed attempt shows in locust's own statistics."""
+
+
+@events.init.add_listener
+def set_up(environment, **_kwargs):
+    runner = environment.runner
+    if runner is None:
+        return  # not a run (e.g. --list)
+    if not isinstance(runner, WorkerRunner):
+        _serve_live_config(environment)
+    if isinstance(runner, MasterRunner):
+        return  # the master only coordinates; its workers run the clients and export metrics
+
+    def locust_stats(call, attempt, sent):
+        environment.events.request.fire(
+            request_type=call.method, name=call.name, response_time=sent.seconds * 1000,
+            response_length=sent.response_bytes, response=None, context={"attempt": attempt},
+            exception=None if sent.outcome.ok else AttemptFailed(sent.outcome.kind),
+            start_time=time.time() - sent.seconds, url=call.path)
+
+    registry = CollectorRegistry()
+    InternalClient.runtime = Runtime(
+        CONFIG, registry, clock=time.monotonic, sleep=gevent.sleep,
+        worker_index=lambda: getattr(environment.runner, "worker_index", 0),
+        on_attempt=locust_stats, attempt_timer=gevent.Timeout)
+    worker = config_sync.Worker(runner, LIVE, InternalClient.runtime, ask=isinstance(runner, WorkerRunner))
+    InternalClient.runtime.wait_for_config = worker.wait_for_first_config
+    start_http_server(CONFIG.metrics_port, registry=registry)
+    log.info("client metrics on :%d", CONFIG.metrics_port)
+
+
+def _serve_live_config(environment):
+    """The master's part (a local runner's too): the API, and the patch sent to the workers."""
+    runner = environment.runner
+    distributed = isinstance(runner, MasterRunner)
+    master = config_sync.Master(runner, LIVE, (lambda: list(runner.clients)) if distributed else None)
+    if distributed:
+        # a new run: the current patch again, ahead of the spawn messages (see config_sync)
+        environment.events.test_start.add_listener(master.publish)
+    web_ui = environment.web_ui
+    if web_ui is not None:
+        control_api.add_routes(web_ui.app, LIVE, master.publish, master.workers,
+                               protect=getattr(web_ui, "auth_required_if_enabled", lambda view: view))
+
+
+@events.test_start.add_listener
+def bound_the_run(environment, **_kwargs):
+    """Whatever started it (UI, API, shape, headless), a run stops by itself in time."""
+    global _run_limit
+    if _run_limit is not None:
+        _run_limit.kill(block=False)
+    if environment.runner is not None:
+        _run_limit = gevent.spawn_later(LIVE.config.max_run_seconds, _stop, environment)
+
+
+def _stop(environment):
+    log.warning("run reached max_run_seconds=%s; stopping it", LIVE.config.max_run_seconds)
+    environment.runner.stop()
+
+
+if CONFIG.shape is not None:
+    PLAN = plan(CONFIG.shape)
+
+    class ConfiguredShape(LoadTestShape):
+        """The configured shape (loadgen/shape_plan.py), run from the start of the test."""
+
+        def tick(self):
+            clients = PLAN.clients_at(self.get_run_time())
+            return None if clients is None else (clients, PLAN.spawn_rate)

@@ -1,0 +1,117 @@
+"""A link: a named listener that forwards every connection it accepts to one upstream service,
+across the device it is assigned to. Its device, upstream and faults can change live."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from proxy.config import LinkConfig, ProxySettings
+from proxy.connection import CLIENT, Connection, Endpoint
+from proxy.device import Device
+from proxy.faults import FaultChain
+from proxy.metrics import ProxyMetrics
+from proxy.resolver import UpstreamAddresses
+
+log = logging.getLogger(__name__)
+
+# The kernel's queue of accepted-but-not-yet-taken connections: big enough that the device's
+# own backlog, not the kernel's, is what a surge meets.
+LISTEN_BACKLOG = 4096
+
+ATTEMPT_OUTCOMES = ("accepted", "refused", "reset")
+
+
+class Link:
+    def __init__(self, name: str, config: LinkConfig, device: Device, settings: ProxySettings,
+                 metrics: ProxyMetrics, loop: asyncio.AbstractEventLoop):
+        self.name = name
+        self.loop = loop
+        self.settings = settings
+        self.connections: set[Connection] = set()
+        self.stats = dict.fromkeys(ATTEMPT_OUTCOMES, 0)  # since the last counter reset
+        self._metrics = metrics
+        self._server: asyncio.AbstractServer | None = None
+        self.config = config
+        self.device = device
+        self.addresses = UpstreamAddresses(config.upstream_host, config.upstream_port,
+                                           settings.resolve_ttl_seconds, loop)
+        self.faults = FaultChain(name, config.faults, settings.seed, metrics.fault_injections)
+        metrics.link_info.labels(device.name, name, config.upstream).set(1)
+
+    @property
+    def protocol(self) -> str:
+        return self.config.protocol
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError(f"link {self.name} is not listening")
+        return self._server.sockets[0].getsockname()[1]
+
+    async def start(self) -> None:
+        self._server = await self._listen(self.config.listen_port)
+        log.info("link %s listening on %s:%d -> %s across device %s", self.name,
+                 self.settings.listen_host, self.port, self.config.upstream, self.device.name)
+
+    async def apply(self, config: LinkConfig, device: Device) -> None:
+        """Take a new config live. A new port is bound before the old one closes (a port in use
+        fails the change and leaves the link as it was); connections already open keep flowing,
+        over the new device if the link moved."""
+        if config.listen_port != self.config.listen_port and self._server is not None:
+            server = await self._listen(config.listen_port)
+            self._server.close()
+            self._server = server
+        if config.upstream != self.config.upstream:
+            self.addresses = UpstreamAddresses(config.upstream_host, config.upstream_port,
+                                               self.settings.resolve_ttl_seconds, self.loop)
+        if config.faults != self.config.faults:
+            self.faults = FaultChain(self.name, config.faults, self.settings.seed,
+                                     self._metrics.fault_injections)
+        self._metrics.link_info.remove(self.device.name, self.name, self.config.upstream)
+        self._metrics.link_info.labels(device.name, self.name, config.upstream).set(1)
+        self.config, self.device = config, device
+
+    async def close(self) -> None:
+        """Stop listening and end every connection still open."""
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+        for connection in list(self.connections):
+            connection.close()
+        self._metrics.link_info.remove(self.device.name, self.name, self.config.upstream)
+
+    def describe(self) -> dict:
+        return {
+            "listen_port": self.port if self._server else self.config.listen_port,
+            "active_connections": len(self.connections),
+            "connection_attempts": dict(self.stats),
+        }
+
+    def reset_counters(self) -> None:
+        self.stats = dict.fromkeys(ATTEMPT_OUTCOMES, 0)
+
+    # -- accounting, called by connections --------------------------------------------------
+    def count_attempt(self, device: str, outcome: str, reason: str) -> None:
+        self.stats[outcome] += 1
+        self._metrics.connection_attempts.labels(device, self.name, outcome, reason).inc()
+
+    def admitted(self, device: str, waited_seconds: float) -> None:
+        self.count_attempt(device, "accepted", "admitted")
+        self._metrics.setup_wait.labels(device, self.name).observe(waited_seconds)
+        self._metrics.active_connections.labels(device, self.name).inc()
+
+    def released(self, device: str, reason: str) -> None:
+        self._metrics.active_connections.labels(device, self.name).dec()
+        self._metrics.connections_closed.labels(device, self.name, reason).inc()
+
+    def count_upstream_failure(self, device: str, reason: str) -> None:
+        self._metrics.upstream_connect_failures.labels(device, self.name, reason).inc()
+
+    def count_request(self, device: str, outcome: str) -> None:
+        self._metrics.http_requests.labels(device, self.name, outcome).inc()
+
+    async def _listen(self, port: int) -> asyncio.AbstractServer:
+        return await self.loop.create_server(
+            lambda: Endpoint(CLIENT, link=self), self.settings.listen_host, port,
+            reuse_address=True, backlog=LISTEN_BACKLOG)

@@ -1,0 +1,1 @@
+"""Main-network services: what the internal clients depend on across the device."""

@@ -1,0 +1,30 @@
+"""The settings in force, and the one place a live change is validated and applied."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from services.config import LIVE_SECTIONS, patched
+from services.settings import ServiceConfig
+from services.station import Station
+
+log = logging.getLogger(__name__)
+
+
+class LiveConfig:
+    def __init__(self, config: ServiceConfig, station: Station):
+        self.current = config
+        self._station = station
+
+    def change(self, change: Any) -> ServiceConfig:
+        """Apply a partial change (PATCH /admin/config). On any problem, ConfigError names
+        every bad key and the settings in force stay as they were."""
+        new = patched(self.current, change)
+        self._station.reconfigure(new.live)
+        self.current = new
+        log.info("settings changed: %s", change)
+        return new
+
+    def describe(self) -> dict[str, Any]:
+        return {"config": self.current.raw, "live_sections": list(LIVE_SECTIONS)}

@@ -1,0 +1,130 @@
+"""The scaling activity (the trigger), run from the host:
+
+    .venv/bin/python -m services.scaling --service kv --replicas 3
+
+1. scales the compose service to N replicas (``compose up --scale``, existing replicas
+   left running);
+2. waits until every replica is healthy;
+3. announces the new membership (every replica's id and address on the main network) to
+   the ``dns`` replicas, which bump its version; clients polling
+   ``GET /v1/membership/{service}`` through the proxy see the change and reconnect.
+
+Without ``--replicas`` it only announces the current membership. It prints the published
+membership as JSON, with the wall-clock time of the announcement (for annotations).
+
+No container gets the Docker socket: this runs on the host, with the Docker SDK from the
+development virtualenv, and reaches the dns admin API by running a few lines of Python in
+the dns containers (``docker exec``), as the dns admin port is not published. The module
+imports the SDK only when run, so it stays importable inside the service image.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVICE_PORT = 8080
+
+# Runs inside a dns container: PUT the announcement to its own admin API, print the answer.
+ANNOUNCE = """
+import json, sys, urllib.request
+request = urllib.request.Request(
+    "http://127.0.0.1:{port}/admin/membership/{service}", data=sys.argv[1].encode(),
+    method="PUT", headers={{"Content-Type": "application/json"}})
+with urllib.request.urlopen(request, timeout=10) as response:
+    print(response.read().decode())
+"""
+
+
+def compose_command() -> list[str]:
+    if os.environ.get("COMPOSE"):
+        return shlex.split(os.environ["COMPOSE"])
+    if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
+        return ["docker", "compose"]
+    if shutil.which("docker-compose"):
+        return ["docker-compose"]
+    raise SystemExit("scaling: neither 'docker compose' nor 'docker-compose' is installed")
+
+
+def scale(project: str, service: str, replicas: int) -> None:
+    env = {**os.environ, "COMPOSE_PROJECT_NAME": project}
+    done = subprocess.run([*compose_command(), "up", "-d", "--no-deps", "--no-recreate",
+                           "--scale", f"{service}={replicas}", service],
+                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    if done.returncode != 0:
+        raise SystemExit(f"scaling: compose failed:\n{done.stdout}{done.stderr}")
+
+
+def replicas_of(client, project: str, service: str) -> list:
+    return client.containers.list(filters={"label": [f"com.docker.compose.project={project}",
+                                                     f"com.docker.compose.service={service}"]})
+
+
+def wait_healthy(client, project: str, service: str, replicas: int | None, timeout: float) -> list:
+    deadline = time.monotonic() + timeout
+    while True:
+        containers = replicas_of(client, project, service)
+        health = [c.attrs["State"].get("Health", {}).get("Status", "none") for c in containers]
+        counted = replicas is None or len(containers) == replicas
+        if counted and all(status in ("healthy", "none") for status in health):
+            return containers
+        if time.monotonic() > deadline:
+            raise SystemExit(f"scaling: {service} not healthy after {timeout} s: {health}")
+        time.sleep(0.5)
+
+
+def endpoints_of(containers: list, network: str) -> list[dict[str, str]]:
+    """Each replica's id (its host name, which the service uses as its replica label) and
+    its address on the main network."""
+    return [{"replica": c.attrs["Config"]["Hostname"],
+             "address": f"{c.attrs['NetworkSettings']['Networks'][network]['IPAddress']}:{SERVICE_PORT}"}
+            for c in containers]
+
+
+def announce(client, project: str, dns_service: str, service: str, endpoints: list[dict]) -> dict:
+    """Announce to every dns replica (each keeps its own copy); return the first's answer."""
+    answers = []
+    body = json.dumps({"endpoints": endpoints})
+    for dns in replicas_of(client, project, dns_service):
+        code = ANNOUNCE.format(port=SERVICE_PORT, service=service)
+        exit_code, output = dns.exec_run(["python3", "-c", code, body])
+        if exit_code != 0:
+            raise SystemExit(f"scaling: announcing to {dns.name} failed:\n{output.decode()}")
+        answers.append(json.loads(output.decode().strip().splitlines()[-1]))
+    if not answers:
+        raise SystemExit(f"scaling: no running {dns_service} container in project {project}")
+    return answers[0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m services.scaling", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--service", required=True, help="compose service to scale, e.g. kv")
+    parser.add_argument("--replicas", type=int, help="replicas wanted; omit to only announce")
+    parser.add_argument("--project", default=os.environ.get("COMPOSE_PROJECT_NAME", "stormlab"))
+    parser.add_argument("--dns-service", default="dns", help="compose service publishing memberships")
+    parser.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for health")
+    args = parser.parse_args(argv)
+    if args.replicas is not None and args.replicas < 1:
+        parser.error("--replicas must be at least 1")
+    import docker  # host-side only: the service image has no Docker SDK
+
+    client = docker.from_env()
+    if args.replicas is not None:
+        scale(args.project, args.service, args.replicas)
+    containers = wait_healthy(client, args.project, args.service, args.replicas, args.timeout)
+    published = announce(client, args.project, args.dns_service, args.service,
+                         endpoints_of(containers, f"{args.project}_main"))
+    print(json.dumps(published))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

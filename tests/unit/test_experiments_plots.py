@@ -1,0 +1,80 @@
+"""The plots: one PNG per question, skipped when there is no data, never a crash on gaps."""
+
+import copy
+import math
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+from experiments.plots import PLOTS, render_plots
+from tests.unit.experiments_support import PNG_MAGIC, RUN, collapse_series
+
+ROOT = Path(__file__).resolve().parents[2]
+ALL = {plot.name for plot in PLOTS}
+
+
+def png_size(path):
+    data = path.read_bytes()
+    assert data[:8] == PNG_MAGIC
+    return struct.unpack(">II", data[16:24])  # IHDR: width, height
+
+
+def test_a_collapse_draws_every_plot_as_a_valid_png(tmp_path):
+    written = render_plots(copy.deepcopy(RUN), collapse_series(), tmp_path)
+    assert set(written) == ALL
+    assert written["load"] == "load.png"
+    for file in written.values():
+        path = tmp_path / file
+        assert path.read_bytes()[:8] == PNG_MAGIC
+        assert path.stat().st_size > 10_000  # lines, labels and text, not an empty canvas
+    assert png_size(tmp_path / "load.png") == (1000, 400)  # 10 x 4 in at 100 dpi
+    width, height = png_size(tmp_path / "connections.png")  # two panels: taller
+    assert width == 1000 and height > 400
+
+
+def test_plots_without_data_are_skipped(tmp_path):
+    series = {"goodput": [(0.0, 60.0), (1.0, 0.0)],
+              "capacity": [(0.0, 100.0)],                 # a limit alone draws nothing
+              "device_bandwidth_limit_downstream": [(0.0, 1e7)],
+              "latency_p99": [(0.0, math.nan), (1.0, math.nan)],   # all NaN: as good as absent
+              "retry_amplification": []}
+    written = render_plots(copy.deepcopy(RUN), series, tmp_path)
+    assert written == {"load": "load.png"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["load.png"]
+
+
+def test_target_and_policy_series_are_found_by_prefix(tmp_path):
+    series = {"goodput:dns": [(0.0, 20.0), (1.0, 0.0)], "success_ratio:retry-budget": [(0.0, 1.0)]}
+    assert set(render_plots({}, series, tmp_path)) == {"goodput_by_target", "policy_success"}
+
+
+def test_nan_gaps_missing_timeline_and_odd_windows_do_not_crash(tmp_path):
+    run = {"timeline": [None, {"name": "no-times"}, {"name": "failed", "planned_seconds": 5.0, "ok": False}],
+           "windows": {"before": [10.0, 5.0], "during": "soon", "after": [2.0, 8.0]}}
+    series = {"goodput": [(0.0, math.nan), (1.0, 5.0), (2.0, math.nan), (3.0, 0.0)],
+              "latency_p50": [(0.0, 0.0), (1.0, 0.2)]}  # a zero on a log axis
+    written = render_plots(run, series, tmp_path)
+    assert set(written) == {"load", "latency"}
+    assert render_plots({"timeline": None, "windows": None}, series, tmp_path / "again") == written
+
+
+def test_nothing_to_draw_returns_nothing(tmp_path):
+    assert render_plots({}, {}, tmp_path / "plots") == {}
+    assert list((tmp_path / "plots").iterdir()) == []
+
+
+def test_a_re_render_with_less_data_removes_the_stale_picture(tmp_path):
+    render_plots({}, collapse_series(), tmp_path)
+    written = render_plots({}, {"goodput": [(0.0, 1.0)]}, tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["load.png"] == sorted(written.values())
+
+
+def test_rendering_never_loads_pyplot():
+    # pyplot is what opens windows and keeps figures alive; the Agg canvas needs neither.
+    code = ("import sys, tempfile; from experiments.plots import render_plots; "
+            "render_plots({}, {'goodput': [(0.0, 1.0)]}, tempfile.mkdtemp()); "
+            "print('matplotlib.pyplot' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                            check=True, timeout=60)
+    assert result.stdout.strip() == "False"

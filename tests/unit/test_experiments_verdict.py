@@ -1,0 +1,86 @@
+"""Verdicts from series: the three outcomes, the recovery deadline, the hypothesis checks."""
+
+import math
+
+import pytest
+
+from experiments.scenario import parse_scenario
+from experiments.verdict import evaluate_checks, judge, ratio_of_sums, smoothed
+
+SCENARIO = {
+    "name": "v", "description": "d", "expect": {"verdict": "metastable", "reasoning": "r"},
+    "clients": {"count": 10},
+    "timeline": {"warmup": 10, "trigger": {"at": 30, "duration": 15}, "end": 100},
+    "hypothesis": [{"name": "stays down", "series": "goodput", "window": "after", "aggregate": "max",
+                    "operator": "<", "threshold": 0.3, "relative_to_baseline": True}],
+}
+
+
+def goodput(shape):
+    """One sample a second for 100 s; ``shape(t)`` gives goodput at t."""
+    return {"goodput": [(float(t), float(shape(t))) for t in range(101)]}
+
+
+def test_goodput_that_never_falls_is_stable():
+    figures, verdict = judge(parse_scenario(SCENARIO), goodput(lambda t: 60))
+    assert verdict["verdict"] == "stable" and not verdict["matches"]
+    assert figures["baseline_goodput"]["value"] == 60
+
+
+def test_goodput_that_stays_down_after_the_trigger_is_metastable():
+    figures, verdict = judge(parse_scenario(SCENARIO), goodput(lambda t: 60 if t < 32 else 1))
+    assert verdict["verdict"] == "metastable" and verdict["matches"]
+    assert "55 s after the trigger ended" in verdict["reason"]
+    assert figures["time_to_recover"]["value"] is None
+
+
+def test_goodput_back_within_the_deadline_is_recovered_with_its_time():
+    figures, verdict = judge(parse_scenario(SCENARIO), goodput(lambda t: 0 if 32 <= t < 55 else 60))
+    assert verdict["verdict"] == "recovered"
+    # back at 55 s, 10 s after the trigger ended at 45 s (the 4 s mean is over the line at once)
+    assert figures["time_to_recover"]["value"] == pytest.approx(10, abs=2)
+
+
+def test_goodput_back_only_after_the_deadline_is_metastable():
+    _figures, verdict = judge(parse_scenario(SCENARIO), goodput(lambda t: 0 if 32 <= t < 85 else 60))
+    assert verdict["verdict"] == "metastable"  # back 40 s after the end: later than the 30 s allowed
+
+
+def test_a_brief_dip_below_the_line_does_not_count_as_a_fall():
+    # one bad second among good ones: the 4 s mean stays over half the baseline
+    _figures, verdict = judge(parse_scenario(SCENARIO), goodput(lambda t: 10 if t == 50 else 60))
+    assert verdict["verdict"] == "stable"
+
+
+def test_no_baseline_is_never_called_stable():
+    _figures, verdict = judge(parse_scenario(SCENARIO), goodput(lambda t: 0))
+    assert verdict["verdict"] == "metastable" and "baseline" in verdict["reason"]
+
+
+def test_without_a_trigger_a_fall_is_not_stable():
+    steady = {**SCENARIO, "timeline": {"warmup": 10, "end": 100}, "hypothesis": []}
+    _figures, verdict = judge(parse_scenario(steady), goodput(lambda t: 0 if t > 60 else 60))
+    assert verdict["verdict"] != "stable"
+    _figures, verdict = judge(parse_scenario(steady), goodput(lambda t: 60))
+    assert verdict["verdict"] == "stable"
+
+
+def test_checks_compare_against_a_fraction_of_baseline():
+    scenario = parse_scenario(SCENARIO)
+    (down,) = evaluate_checks(scenario, goodput(lambda t: 60 if t < 32 else 5))
+    assert down["passed"] and down["threshold"] == pytest.approx(18)
+    (up,) = evaluate_checks(scenario, goodput(lambda t: 60))
+    assert not up["passed"]
+    (missing,) = evaluate_checks(scenario, {})
+    assert not missing["passed"] and missing["value"] is None
+
+
+def test_amplification_is_a_ratio_of_integrals_and_nan_is_skipped():
+    attempts = [(0.0, 300.0), (1.0, 300.0), (2.0, math.nan)]
+    started = [(0.0, 60.0), (1.0, 60.0), (2.0, 60.0)]
+    assert ratio_of_sums(attempts, started, (0, 2)) == pytest.approx(600 / 180)
+    assert ratio_of_sums(attempts, [], (0, 2)) is None
+
+
+def test_smoothing_is_a_trailing_mean():
+    assert smoothed([(0.0, 0.0), (1.0, 4.0), (2.0, 8.0)], seconds=1) == [(0.0, 0.0), (1.0, 2.0), (2.0, 6.0)]

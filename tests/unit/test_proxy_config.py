@@ -1,0 +1,89 @@
+"""The proxy's config file: typed result, defaults, and every bad key reported with its path."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from proxy.config import config_from_dict, load_proxy_config, parse_device
+from stormlab_common.config import ConfigError
+
+
+def write(tmp_path, text):
+    path = tmp_path / "proxy.yml"
+    path.write_text(text)
+    return path
+
+
+def test_the_stack_config_loads_and_matches_the_compose_file():
+    config = load_proxy_config(file="proxy/config.yml", env={})
+    compose = yaml.safe_load(Path("docker-compose.yml").read_text())["services"]
+    for name, link in config.links.items():
+        host = link["upstream"].split(":")[0]
+        assert compose[host]["networks"] == ["main"], f"link {name} must forward to a main-network service"
+    exposed = {int(port) for port in compose["proxy"]["expose"]}
+    assert exposed == {link["listen_port"] for link in config.links.values()}
+
+
+def test_defaults_and_computed_bursts(tmp_path):
+    config = load_proxy_config(file=write(tmp_path, """
+devices:
+  border: {downstream: {bytes_per_second: 50e6}}
+links:
+  api: {listen_port: 8081, upstream: "api:8080"}
+"""), env={})
+    assert config.links["api"]["device"] == "border" and config.links["api"]["protocol"] == "tcp"
+    device = parse_device(config.devices["border"], config.settings.chunk_bytes)
+    assert device.downstream.burst_bytes == 1_000_000  # 20 ms at 50 MB/s
+    assert device.upstream.bytes_per_second is None
+    assert device.connections.backlog == 1024
+
+
+def test_every_problem_is_reported_at_once(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        load_proxy_config(file=write(tmp_path, """
+devices:
+  border: {downstream: {bytes_per_second: -1, burst_bytes: 10}}
+links:
+  a: {listen_port: 9000, upstream: "svc:8080", device: nowhere}
+  b: {listen_port: 9000, upstream: "svc:0", faults: {slow: {type: latency}}}
+"""), env={})
+    problems = caught.value.problems
+    assert "devices.border.downstream.bytes_per_second: expected a positive number, got -1" in problems
+    # cross-reference checks wait until the schema holds; this problem is the schema's
+    assert len(problems) == 1
+    with pytest.raises(ConfigError) as caught:
+        load_proxy_config(file=write(tmp_path, """
+devices:
+  border: {downstream: {burst_bytes: 10}}
+links:
+  a: {listen_port: 9000, upstream: "svc:8080", device: nowhere}
+  b: {listen_port: 9000, upstream: "svc:0", faults: {slow: {type: latency}}}
+"""), env={})
+    assert caught.value.problems == [
+        "devices.border.downstream.burst_bytes: expected at least one chunk (65536 bytes), got 10",
+        "links.a.device: unknown device 'nowhere'; defined devices: border",
+        "links.b.faults.slow.latency_seconds: required key is missing",
+        "links: listen_port 9000 is used by more than one link (a, b)",
+    ]
+
+
+def test_names_and_addresses_are_explained_when_wrong():
+    with pytest.raises(ConfigError) as caught:
+        load_proxy_config(env={}, overrides=["links.Bad Name.listen_port=1", "links.ok.listen_port=2",
+                                             "links.ok.upstream=nowhere"])
+    assert caught.value.problems == [
+        "links: expected a name of lowercase letters, digits, '-' or '_', starting with a letter, "
+        "got 'Bad Name'",
+        "links.Bad Name.upstream: required key is missing",
+        "links.ok.upstream: expected host:port of the service the link forwards to, got 'nowhere'",
+    ]
+
+
+def test_environment_overrides_the_admin_port():
+    assert load_proxy_config(env={"STORMLAB_PROXY_ADMIN__PORT": "9999"}).admin_port == 9999
+
+
+def test_a_dict_config_is_checked_like_a_file():
+    with pytest.raises(ConfigError, match="chunk_bytes: expected a number >= 512"):
+        config_from_dict({"chunk_bytes": 1})

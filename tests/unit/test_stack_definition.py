@@ -1,0 +1,66 @@
+"""Invariants of docker-compose.yml, the Dockerfiles and the offline image lists."""
+
+import re
+import tomllib
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SERVICES = COMPOSE["services"]
+PYTHON_COMPONENTS = ["services", "proxy", "loadgen"]
+# PyPI name -> the Debian package that provides it offline
+DEBIAN = {"aiohttp": "python3-aiohttp", "prometheus-client": "python3-prometheus-client",
+          "pyyaml": "python3-yaml", "jsonschema": "python3-jsonschema", "locust": "python3-locust",
+          "tenacity": "python3-tenacity"}
+
+
+def requirement_names(lines):
+    return {re.split(r"[<>=!~ ;\[]", line.strip())[0].lower() for line in lines
+            if line.strip() and not line.strip().startswith("#")}
+
+
+def test_only_the_proxy_joins_both_networks_among_the_components():
+    assert set(SERVICES["loadgen"]["networks"]) == set(SERVICES["loadgen-worker"]["networks"]) == {"internal"}
+    assert set(SERVICES["api"]["networks"]) == set(SERVICES["dns"]["networks"]) == {"main"}
+    assert set(SERVICES["proxy"]["networks"]) == {"internal", "main"}
+
+
+def test_every_container_has_a_healthcheck_and_no_docker_socket():
+    for name, service in SERVICES.items():
+        assert "healthcheck" in service, name
+        for volume in service.get("volumes", []):
+            assert "docker.sock" not in volume, name
+
+
+def test_ports_are_published_on_loopback_only():
+    for name, service in SERVICES.items():
+        for port in service.get("ports", []):
+            assert str(port).startswith("127.0.0.1:"), f"{name}: {port}"
+
+
+def test_images_follow_the_naming_the_tools_rely_on():
+    # tools/lib.sh's image_name: stormlab-<component>:${STORMLAB_IMAGE_TAG:-local}
+    for name, service in SERVICES.items():
+        component = Path(service["build"]["dockerfile"]).parent.name
+        assert service["image"] == f"stormlab-{component}:${{STORMLAB_IMAGE_TAG:-local}}", name
+
+
+def test_dockerfiles_default_to_official_images_and_run_unprivileged():
+    for dockerfile in ROOT.glob("*/Dockerfile"):
+        text = dockerfile.read_text()
+        assert re.search(r"^FROM \$\{STORMLAB_[A-Z_]+_BASE_IMAGE:-[a-z/]+:[\w.-]+\}$", text, re.M), dockerfile
+        if dockerfile.parent.name != "grafana":  # the official Grafana image already runs as uid 472
+            users = re.findall(r"^USER (\S+)", text, re.M)
+            assert users and not users[-1].startswith(("root", "0")), dockerfile
+
+
+def test_component_requirements_are_declared_and_available_offline():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = requirement_names(project["dependencies"])
+    offline = set((ROOT / "tools/offline/python-base.packages").read_text().split())
+    for component in PYTHON_COMPONENTS:
+        needed = requirement_names((ROOT / component / "requirements.txt").read_text().splitlines())
+        assert needed <= declared, f"{component}: {needed - declared} missing from pyproject.toml"
+        assert {DEBIAN[name] for name in needed} <= offline, component

@@ -1,0 +1,50 @@
+# Shared by the shell tools (sourced, not run).
+
+log()  { printf '\033[1mstormlab:\033[0m %s\n' "$*" >&2; }
+die()  { printf '\033[1;31mstormlab:\033[0m %s\n' "$*" >&2; exit 1; }
+
+# Compose v2 (`docker compose`) where it exists, else v1 (`docker-compose`). The Makefile
+# exports COMPOSE; a caller may also set it.
+if [ -z "${COMPOSE:-}" ]; then
+    if docker compose version >/dev/null 2>&1; then COMPOSE="docker compose"
+    elif command -v docker-compose >/dev/null 2>&1; then COMPOSE="docker-compose"
+    else die "neither 'docker compose' nor 'docker-compose' is installed"; fi
+fi
+export COMPOSE
+export COMPOSE_PROJECT_NAME="${COMPOSE_PROJECT_NAME:-stormlab}"
+
+# Images the stack builds are named stormlab-<component>:<tag> (see docker-compose.yml).
+image_name() { echo "stormlab-$1:${STORMLAB_IMAGE_TAG:-local}"; }
+have_image() { docker image inspect "$1" >/dev/null 2>&1; }
+
+# The official base image a Dockerfile uses by default: the word after ':-' in its FROM line.
+official_base() { sed -n 's/^FROM \${[A-Z_]*:-\(.*\)}$/\1/p' "$1"; }
+
+# Offline base images hold exactly the Debian packages listed in the files given. The tag
+# carries a hash of the lists, so editing a list builds a new base.
+offline_base_tag() {
+    local name=$1; shift
+    echo "stormlab-$name-base:bookworm-$(cat "$@" | sha256sum | cut -c1-12)"
+}
+
+# Build (once) the base image named $1 from the package lists $2...; print its tag.
+build_offline_base() {
+    local tag packages workdir
+    tag=$(offline_base_tag "$@")
+    if have_image "$tag"; then echo "$tag"; return; fi
+    command -v mmdebstrap >/dev/null 2>&1 \
+        || die "building offline needs mmdebstrap: sudo apt-get install mmdebstrap (or build online)"
+    packages=$(cat "${@:2}" | grep -v '^[[:space:]]*#' | xargs | tr ' ' ',')
+    log "building $tag from Debian packages: $packages"
+    workdir=$(mktemp -d)
+    # Through a file, not a pipe: a failed bootstrap must not leave a half-imported image.
+    if ! mmdebstrap --quiet --variant=apt --aptopt='APT::Install-Recommends "false"' \
+            --include="$packages" bookworm "$workdir/rootfs.tar" \
+            "${STORMLAB_DEBIAN_MIRROR:-http://deb.debian.org/debian}" >&2; then
+        rm -rf "$workdir"
+        die "mmdebstrap failed to build $tag (is the Debian mirror reachable?)"
+    fi
+    docker import "$workdir/rootfs.tar" "$tag" >/dev/null
+    rm -rf "$workdir"
+    echo "$tag"
+}
