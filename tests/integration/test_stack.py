@@ -89,10 +89,31 @@ COUNTERS = {
 }
 
 
+def settled_counters(stack) -> dict[str, float]:
+    """The counters once Prometheus has scraped every target since earlier tests' traffic.
+
+    Targets are scraped at different moments, so a single read taken right after another
+    test's requests (or right after stopping the clients) can hold them on the proxy but not
+    yet on the service. Two reads more than a scrape interval apart that agree mean every
+    target's latest value is in.
+    """
+    previous: dict[str, float] = {}
+
+    def unchanged():
+        now = {name: stack.value(q) for name, q in COUNTERS.items()}
+        agreed = now == previous
+        previous.clear()
+        previous.update(now)
+        return now if agreed else None
+
+    return wait_until(unchanged, timeout=40, interval=5, what="counters to stop moving before the test")
+
+
 def test_request_counters_move_on_proxy_service_and_client(stack):
-    before = {name: stack.value(q) for name, q in COUNTERS.items()}
+    before = settled_counters(stack)
     # no run_time (see test_clients.py); max_run_seconds bounds the run, and it is stopped below
-    assert locust(stack, "/swarm", user_count=5, spawn_rate=5)["success"] is True
+    users = 5
+    assert locust(stack, "/swarm", user_count=users, spawn_rate=users)["success"] is True
     try:
         def all_moved():
             now = {name: stack.value(q) for name, q in COUNTERS.items()}
@@ -103,16 +124,14 @@ def test_request_counters_move_on_proxy_service_and_client(stack):
     finally:
         locust(stack, "/stop")
 
-    # Once the clients stop, every request the clients saw succeed crossed the device and was
-    # served, each exactly once: three components' counters agree.
-    last = {}
-
-    def settled():
-        last.update({name: stack.value(COUNTERS[name]) - before[name]
-                     for name in ("client", "service", "proxy requests")})
-        return len(set(last.values())) == 1
-
-    try:
-        wait_until(settled, timeout=20, interval=2, what="client, proxy and service counts to agree")
-    except AssertionError as exc:
-        raise AssertionError(f"{exc}: {last}") from None
+    # Every request a client saw succeed crossed the device and was served: the counters agree,
+    # up to the requests in flight when the clients were stopped. Stopping kills a user
+    # mid-request, after the proxy forwarded it and perhaps after the service answered it, so
+    # each stage counts at least as many as the next, and at most one request per user and
+    # per membership watcher more than the client (a CI run once saw 58 forwarded, 57 served).
+    in_flight_bound = 2 * users
+    after = settled_counters(stack)
+    moved = {name: after[name] - before[name] for name in ("client", "service", "proxy requests")}
+    assert moved["client"] >= 20, moved
+    assert moved["client"] <= moved["service"] <= moved["proxy requests"], moved
+    assert moved["proxy requests"] - moved["client"] <= in_flight_bound, moved
