@@ -11,7 +11,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help venv images up down ps logs demo test test-unit test-integration test-experiments experiment experiments test-debian lint check-config bench-startup bench-proxy bench-services bench-clients trigger clean
+.PHONY: help venv images up down ps logs demo traffic test test-unit test-integration test-experiments experiment experiments test-debian lint check-config bench-startup bench-proxy bench-services bench-clients trigger clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -39,8 +39,11 @@ ps: ## show the stack's containers and their health
 logs: ## show recent logs (SERVICE=proxy to pick one, FOLLOW=1 to follow)
 	$(COMPOSE) logs --tail=200 $(if $(FOLLOW),--follow) $(SERVICE)
 
-demo: up ## bring the stack up, drive steady traffic for a minute, print where to look
-	python3 tools/demo.py
+demo: up venv ## the live demo: the retry storm and its remediation, narrated, until Ctrl-C (ONCE=1: one round)
+	$(PY) -m experiments demo $(if $(ONCE),--once) $(DEMO_ARGS)
+
+traffic: up ## steady traffic through the stack for a minute (no storm), with a live summary
+	python3 tools/traffic.py
 
 test: lint test-unit test-integration test-experiments ## everything CI runs: lint, unit, integration tests and the scenario matrix
 
@@ -76,11 +79,11 @@ bench-clients: venv ## the clients' figures: open-loop fidelity (vs a closed loo
 experiment: venv images ## run one scenario: make experiment EXP=retry-storm [TIME_SCALE=0.5]
 	$(PY) -m experiments run $(or $(EXP),$(error EXP=<scenario> please, e.g. EXP=retry-storm)) --time-scale $(or $(TIME_SCALE),1)
 
-experiments: venv images ## the whole scenario matrix at full length, with a summary (~25 min)
+experiments: venv images ## the whole scenario matrix at full length, with a summary (~27 min)
 	$(PY) -m experiments matrix --time-scale $(or $(TIME_SCALE),1)
 
-test-experiments: venv images ## the scenario matrix at CI time scale on a throwaway stack; fails on a wrong verdict
-	PY=$(PY) tools/test-experiments.sh
+test-experiments: venv images ## the scenario matrix at CI time scale on a throwaway stack, then every dashboard panel checked for data
+	PY=$(PY) tools/test-experiments.sh $(EXP_ARGS)
 
 trigger: venv ## the scaling trigger: scale SERVICE (default kv) to REPLICAS (default 2) and announce its membership
 	$(PY) -m services.scaling --service $(or $(SERVICE),kv) --replicas $(or $(REPLICAS),2)

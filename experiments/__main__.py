@@ -4,6 +4,7 @@
     python -m experiments validate [SCENARIO ...]
     python -m experiments run retry-storm [--time-scale 0.5]
     python -m experiments matrix [SCENARIO ...] [--time-scale 0.5] [--runs 3]
+    python -m experiments demo [--once] [--scenario retry-storm-remediation]
 
 A SCENARIO is a file or a name in experiments/ (``retry-storm`` = experiments/retry-storm.yaml).
 Exit status: 0 every verdict as expected, 1 a verdict differed, 2 bad input, 3 the stack or
@@ -50,10 +51,16 @@ def main(argv: list[str] | None = None) -> int:
     validate = commands.add_parser("validate", help="check scenario files without running anything")
     validate.add_argument("scenarios", nargs="*", help="files or names (default: all)")
     validate.add_argument("--time-scale", type=_time_scale, default=1.0)
-    for name, text in (("run", "run one scenario"), ("matrix", "run scenarios in turn and summarise")):
+    for name, text in (("run", "run one scenario"), ("matrix", "run scenarios in turn and summarise"),
+                       ("demo", "the live demo: a narrated scenario, round after round")):
         sub = commands.add_parser(name, help=text)
         if name == "run":
             sub.add_argument("scenario", help="a file or a name in experiments/")
+        elif name == "demo":
+            sub.add_argument("--scenario", default="retry-storm-remediation",
+                             help="a file or a name in experiments/ (default: retry-storm-remediation)")
+            sub.add_argument("--once", action="store_true",
+                             help="one round, then stop (default: until Ctrl-C)")
         else:
             sub.add_argument("scenarios", nargs="*", help="files or names (default: all)")
             sub.add_argument(
@@ -84,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             return _validate(args)
         paths = (
             [scenario_path(args.scenario)]
-            if args.command == "run"
+            if args.command in ("run", "demo")
             else ([scenario_path(s) for s in args.scenarios] or all_scenarios())
         )
         from experiments.scenario import load_scenario
@@ -95,8 +102,27 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_BAD_INPUT
     global STRICT
     STRICT = args.strict
+    if args.command == "demo":
+        return _demo(scenarios[0], args)
     runs = 1 if args.command == "run" else args.runs
     return _run(scenarios, args, runs)
+
+
+def _demo(scenario, args) -> int:
+    from experiments.demo import run_demo
+    from experiments.stack import Stack, StackError
+
+    try:
+        stack = Stack(args.project)
+        stack.ensure_up(start=not args.no_start)
+        return run_demo(scenario, stack, args.results, once=args.once)
+    except StackError as exc:
+        print(f"experiments: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("\nexperiments: demo stopped; the clients are stopped and the settings restored. "
+              "The stack is still up for looking around: `make down` removes it.", file=sys.stderr)
+        return 0
 
 
 def _run(scenarios, args, runs: int) -> int:
@@ -137,6 +163,7 @@ def _run(scenarios, args, runs: int) -> int:
     if args.command == "matrix" and run_dirs:
         summary = write_summary(run_dirs, args.results / f"matrix-{run_dirs[0].name.split('-')[0]}")
         print(f"experiments: matrix summary: {summary}")
+        code = max(code, _report_comparisons(summary.parent / "summary.json"))
     return code
 
 
@@ -162,6 +189,20 @@ def _report_run(run_dir: Path) -> int:
     # view's blindness) still vary run to run, and CI gates on verdicts.
     failed_checks = any(not c["passed"] for c in record["hypothesis"] or [])
     return 0 if verdict["matches"] and not (STRICT and failed_checks) else EXIT_MISMATCH
+
+
+def _report_comparisons(summary_json: Path) -> int:
+    """Prints the cross-run comparisons; like hypothesis checks, a failed one fails the
+    matrix only with --strict."""
+    import json
+
+    compared = json.loads(summary_json.read_text()).get("comparisons") or []
+    for c in compared:
+        result = {True: "pass", False: "FAIL", None: "not checked"}[c["passed"]]
+        print(f"  {result}: {c['scenario']}: {c['name']} ({c['figure']} {c['value']} {c['operator']} "
+              f"{c['other_value']} of {c['with']})", flush=True)
+    failed = any(c["passed"] is False for c in compared)
+    return EXIT_MISMATCH if STRICT and failed else 0
 
 
 class _StopMatrix(Exception):

@@ -22,6 +22,7 @@ class Lab:
         self.locust = _required(stack, "loadgen", 8089)
         self.prometheus = _required(stack, "prometheus", 9090)
         self.grafana = stack.url("grafana", 3000)
+        self.pushgateway = stack.url("pushgateway", 9091)  # None: the run's state is not published
         self.http = requests.Session()
         self._devices: dict[str, dict | None] = {}  # as found (None: created by the run)
         self._links: dict[str, dict] = {}
@@ -31,6 +32,14 @@ class Lab:
         self._count = 0
 
     # --- the device ---------------------------------------------------------------------------
+    def proxy_metrics(self, path: str) -> str:
+        """The proxy's metrics text at ``path`` (``/metrics?name[]=...``), read straight from the
+        device for sampling finer than Prometheus's scrapes. Its own connection (not the shared
+        session): the burst probe calls it from a thread of its own."""
+        response = requests.get(self.proxy + path, timeout=1)
+        response.raise_for_status()
+        return response.text
+
     def patch_device(self, device: str, patch: dict) -> None:
         if device not in self._devices:
             found = self.http.get(f"{self.proxy}/devices/{device}", timeout=HTTP_TIMEOUT)
@@ -90,6 +99,13 @@ class Lab:
             profile.update(profile_patch)
             profiles[name] = profile
         patch["clients"] = {**dict.fromkeys(self._base_clients), **profiles}
+        self._client_patch = patch
+        self._put_client_config(patch)
+
+    def set_client_setting(self, key: str, value) -> None:
+        """Change one top-level setting of the clients' config (e.g. ``fetch_on_start``)."""
+        patch = copy.deepcopy(self._client_patch or {})
+        patch[key] = value
         self._client_patch = patch
         self._put_client_config(patch)
 

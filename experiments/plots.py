@@ -53,6 +53,7 @@ class Plot:
     title: str
     look_for: str  # one sentence for the report: what this plot shows in a healthy/bad run
     panels: tuple[Panel, ...] = field(default_factory=tuple)
+    zoom_to: str | None = None  # show only the time this series covers (a short, dense one)
 
     @property
     def file(self) -> str:
@@ -94,6 +95,14 @@ PLOTS: tuple[Plot, ...] = (
           Panel("connections", (
               Line("active_connections", "active connections", "tab:blue"),
               Line("active_connections_limit", "connection table limit", "black", ":", limit=True))))),
+    Plot("burst", "Connection attempts arriving at the device, per 250 ms, after the trigger",
+         "Sampled by the runner ten times a second (Prometheus's 2 s scrapes would smooth it "
+         "away): retries that fire in lockstep show as spikes well above the limit; jitter "
+         "spreads the same attempts out into a lower, flatter band.",
+         (Panel("connection attempts per second (/s)", (
+             Line("connection_arrivals_fine", "arrivals (/s, 250 ms bins)", "tab:red"),
+             Line("connection_setup_limit", "setup limit (/s)", "black", "--", limit=True))),),
+         zoom_to="connection_arrivals_fine"),
     Plot("operators", "What the operators saw",
          "When the operators' view drops while ground truth still answers, monitoring crossing the "
          "congested devices has gone blind, as it did on 7 December 2021.",
@@ -191,8 +200,11 @@ def _draw(plot: Plot, panels: list[tuple[Panel, list[Line]]], series: Series,
     FigureCanvasAgg(figure)
     axes = figure.subplots(len(panels), 1, sharex=True, squeeze=False)[:, 0]
     drawn = [line.series for _, lines in panels for line in lines]
-    end = max([t for name in drawn for t, _ in series[name]]
-              + [hi for _, _, hi in windows] + [at for at, _, _ in events] + [1.0])
+    start, end = 0.0, max([t for name in drawn for t, _ in series[name]]
+                          + [hi for _, _, hi in windows] + [at for at, _, _ in events] + [1.0])
+    if plot.zoom_to in series and len(series[plot.zoom_to]) > 1:
+        times = [t for t, _ in series[plot.zoom_to]]
+        start, end = min(times) - 1.0, max(times) + 1.0
     for index, (ax, (panel, lines)) in enumerate(zip(axes, panels, strict=True)):
         _frame(ax, windows, events, labels=index == 0)
         for line in lines:
@@ -209,7 +221,7 @@ def _draw(plot: Plot, panels: list[tuple[Panel, list[Line]]], series: Series,
             ax.set_ylim(*panel.ylim)
         elif not panel.log and _non_negative(series, lines):
             ax.set_ylim(bottom=0)  # rates and counts: a floor at zero keeps "down to nothing" visible
-        ax.set_xlim(0, end)
+        ax.set_xlim(start, end)
         ax.set_ylabel(panel.ylabel)
         ax.grid(True, alpha=0.3)
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)

@@ -23,13 +23,18 @@ import time
 from pathlib import Path
 
 from experiments import annotations
+from experiments.burst_probe import COUNTER_QUERY as BURST_COUNTER_PATH
+from experiments.burst_probe import SERIES as BURST_SERIES
+from experiments.burst_probe import BurstProbe
+from experiments.experiment_state import ExperimentState, verdict_of
 from experiments.lab import Lab
-from experiments.queries import QUERIES
+from experiments.narration import Narrator
 from experiments.results_io import write_json_atomic, write_series_csv
 from experiments.scenario import Scenario
 from experiments.stack import Stack
 from experiments.timeline import TimelineClock, plan_events
 from experiments.verdict import evaluate_checks, judge
+from stormlab_common.queries import QUERIES
 
 RATE_WINDOW = "6s"  # three scrapes at 2 s: steady enough, still quick to show a collapse
 DRAIN_TIMEOUT = 60
@@ -40,7 +45,8 @@ class Interrupted(Exception):
 
 
 def run_scenario(
-    scenario: Scenario, results_root: Path, stack: Stack, *, progress: bool = True, say=print
+    scenario: Scenario, results_root: Path, stack: Stack, *, progress: bool = True, say=print,
+    narrator: Narrator | None = None,
 ) -> Path:
     started = dt.datetime.now(dt.UTC)
     run_dir = results_root / f"{started:%Y%m%dT%H%M%SZ}-{scenario.name}"
@@ -72,15 +78,23 @@ def run_scenario(
     write_json_atomic(run_dir / "run.json", record)
     previous_sigterm = signal.signal(signal.SIGTERM, _raise_interrupted)
     lab = Lab(stack)
+    state = ExperimentState.for_run(scenario, lab, record["notes"], RATE_WINDOW)  # for the dashboards
     clock: TimelineClock | None = None
+    probe: BurstProbe | None = None
     series: dict = {}
     bar = _progress_bar(scenario, progress)
     try:
         _drain(lab, say)
         _apply_settings(scenario, lab)
         events = plan_events(scenario, lab)
+        probe = _probe_at_trigger(scenario, lab, events, lambda: clock.elapsed() if clock else 0.0)
+        if narrator is not None:  # the live demo's voice (experiments/narration.py)
+            narrator.wrap(events)
 
         def tick(elapsed: float, phase: str) -> None:
+            state.tick(elapsed, phase)
+            if narrator is not None:
+                narrator.tick(elapsed, phase)
             if bar is not None:
                 bar.set_description_str(f"{scenario.name}: {phase}")
                 bar.n = min(round(elapsed, 1), bar.total)
@@ -99,15 +113,20 @@ def run_scenario(
         signal.signal(signal.SIGTERM, _raise_interrupted)  # clean-up itself may be interrupted once more
         try:
             record["notes"] += [f"could not restore: {f}" for f in lab.restore()]
+            if probe is not None:
+                probe.stop()
             if clock is not None and clock.started_wall is not None:
                 record["timeline"] = clock.executed
                 series = _collect(lab, clock.started_wall, clock.elapsed(), record)
+                if probe is not None:
+                    series.update(_probe_series(probe, record))
             record["ended_at"] = _iso(dt.datetime.now(dt.UTC))
             if record["status"] == "complete":
                 record["summary"], record["verdict"] = judge(scenario, series)
                 record["hypothesis"] = evaluate_checks(scenario, series)
             write_series_csv(run_dir / "series.csv", series)
             record["notes"].append(annotations.post(lab, record, clock.started_wall if clock else None))
+            state.finish(verdict_of(record))
             write_json_atomic(run_dir / "run.json", record)
             _write_report(run_dir, record)
         finally:
@@ -125,6 +144,31 @@ def _apply_settings(scenario: Scenario, lab: Lab) -> None:
     for service, patch in scenario.services.items():
         lab.patch_service(service, patch)
     lab.configure_clients(scenario.client_config, scenario.seed)
+
+
+def _probe_at_trigger(scenario: Scenario, lab: Lab, events, elapsed) -> BurstProbe | None:
+    """Starts the burst probe as the trigger fires, for the trigger's length and 5 s more: the
+    part of the storm where retries are most synchronized (see experiments/burst_probe.py)."""
+    trigger = next((event for event in events if event.kind == "trigger"), None)
+    if trigger is None:
+        return None
+    start, end = scenario.windows()["during"]
+    probe = BurstProbe(lambda: lab.proxy_metrics(BURST_COUNTER_PATH), elapsed)
+    fire = trigger.run
+
+    def probe_then_fire() -> None:
+        probe.start(end - start + 5)
+        fire()
+
+    trigger.run = probe_then_fire
+    return probe
+
+
+def _probe_series(probe: BurstProbe, record: dict) -> dict:
+    if probe.failures:
+        record["notes"].append(f"burst probe: {probe.failures} reads of the proxy's counter failed (skipped)")
+    bins = probe.series()
+    return {BURST_SERIES: bins} if bins else {}
 
 
 def _drain(lab: Lab, say) -> None:

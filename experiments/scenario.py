@@ -161,6 +161,13 @@ SCHEMA = {
                             "description": "announce a new membership of this service at the "
                             "start: every watching client reconnects",
                         },
+                        "boot_fetch": {
+                            "type": "boolean",
+                            "default": False,
+                            "description": "the surge's clients start at once and each sends one "
+                            "request to every target as it starts, as booting instances fetch "
+                            "their config: a synchronized first wave",
+                        },
                     },
                 },
                 "actions": {
@@ -176,6 +183,24 @@ SCHEMA = {
             },
         },
         "hypothesis": {"type": "array", "default": [], "items": CHECK_SCHEMA},
+        "compare": {
+            "type": "array",
+            "default": [],
+            "description": "checks of one of this run's figures against another scenario's run "
+            "in the same matrix (experiments/summary.py)",
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["name", "figure", "with", "operator"],
+                "properties": {
+                    "name": {"type": "string", "minLength": 1},
+                    "figure": {"type": "string", "pattern": "^[a-z][a-z0-9_]*$",
+                               "description": "a summary figure of run.json, e.g. arrivals_peak_to_mean"},
+                    "with": NAME_SCHEMA,
+                    "operator": {"enum": ["<", "<=", ">", ">="]},
+                },
+            },
+        },
     },
 }
 
@@ -412,7 +437,7 @@ def _check_problems(s: Scenario) -> list[str]:
                 f"windows: {', '.join(windows)}"
             )
         if "series" in check:
-            from experiments.queries import BY_NAME  # a recorded series, or one of a family
+            from stormlab_common.queries import BY_NAME  # a recorded series, or one of a family
 
             family = check["series"].split(":")[0] + ":" if ":" in check["series"] else None
             if check["series"] not in BY_NAME and family not in BY_NAME and check["series"] != "capacity":

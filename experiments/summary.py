@@ -6,6 +6,11 @@ and a link to the run's own report. summary.json holds the same rows for tools.
 
 A run whose run.json cannot be read is a row too, marked FAIL with the reason: a matrix
 that silently drops a broken run would overstate how many scenarios behaved.
+
+Some claims need two runs: "jitter lowers the peak of synchronized attempts" compares the
+full-jitter run with the exponential one. A scenario states them under ``compare:``; each is
+checked here against the run of the other scenario in the same matrix, and listed as
+PASS, FAIL, or "not checked" when the other run or a figure is missing.
 """
 
 from __future__ import annotations
@@ -28,12 +33,73 @@ def write_summary(run_dirs: list[Path], out_dir: Path) -> Path:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = [_row(Path(run_dir), out_dir) for run_dir in run_dirs]
+    compared = comparisons(_readable_runs(run_dirs))
     matching = sum(row["matches"] is True for row in rows)
-    totals = {"runs": len(rows), "matching": matching, "not_matching": len(rows) - matching}
-    write_json_atomic(out_dir / "summary.json", {"format": 1, "totals": totals, "runs": rows})
+    totals = {"runs": len(rows), "matching": matching, "not_matching": len(rows) - matching,
+              "comparisons_failed": sum(c["passed"] is False for c in compared)}
+    write_json_atomic(out_dir / "summary.json",
+                      {"format": 1, "totals": totals, "runs": rows, "comparisons": compared})
     path = out_dir / "summary.md"
-    write_text_atomic(path, _markdown(rows, totals))
+    write_text_atomic(path, _markdown(rows, totals) + _comparisons_markdown(compared))
     return path
+
+
+def comparisons(runs: list[dict]) -> list[dict]:
+    """Every ``compare`` entry of every run, against the other scenario's run nearest before
+    it in the matrix (the same round), or else the first one after it."""
+    results = []
+    for index, run in enumerate(runs):
+        scenario = _mapping(run.get("scenario"))
+        for entry in _mapping(scenario.get("raw")).get("compare") or []:
+            others = [i for i, other in enumerate(runs)
+                      if _mapping(other.get("scenario")).get("name") == entry.get("with")]
+            before = [i for i in others if i < index]
+            other = runs[before[-1] if before else others[0]] if others else None
+            mine = _value(run, entry.get("figure"))
+            theirs = None if other is None else _value(other, entry.get("figure"))
+            passed = None
+            if mine is not None and theirs is not None and entry.get("operator") in _OPERATORS:
+                passed = _OPERATORS[entry["operator"]](mine, theirs)
+            results.append({"name": entry.get("name"), "scenario": scenario.get("name"),
+                            "figure": entry.get("figure"), "operator": entry.get("operator"),
+                            "with": entry.get("with"), "value": mine, "other_value": theirs,
+                            "passed": passed})
+    return results
+
+
+_OPERATORS = {"<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
+              ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
+
+
+def _readable_runs(run_dirs: list[Path]) -> list[dict]:
+    runs = []
+    for run_dir in run_dirs:
+        try:
+            runs.append(read_run(Path(run_dir)))
+        except RunFileError:
+            continue  # already a FAIL row; nothing to compare
+    return runs
+
+
+def _mapping(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _value(run: dict, figure) -> float | None:
+    value = _mapping(_mapping(run.get("summary")).get(figure)).get("value")
+    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
+def _comparisons_markdown(compared: list[dict]) -> str:
+    if not compared:
+        return ""
+    lines = [[cell(c["scenario"]), cell(c["name"]), cell(c["figure"]),
+              f"{format_number(c['value'])} {c['operator']} {format_number(c['other_value'])} "
+              f"({cell(c['with'])})",
+              {True: "PASS", False: "FAIL", None: "not checked (a run or a figure is missing)"}[c["passed"]]]
+             for c in compared]
+    return ("\n## Comparisons across runs\n\n"
+            + table(["scenario", "claim", "figure", "this run vs the other run", "result"], lines) + "\n")
 
 
 def _row(run_dir: Path, out_dir: Path) -> dict:

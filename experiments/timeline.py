@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from experiments.lab import Lab
 from experiments.scenario import Scenario
 
+BOOT_SPAWN_FACTOR = 20  # a booting surge starts at 20x its size per second: within ~50 ms
+
 
 @dataclass
 class Event:
@@ -37,15 +39,22 @@ def plan_events(scenario: Scenario, lab: Lab) -> list[Event]:
     if trigger is not None:
         factor, service = trigger["surge_factor"], trigger["membership"]
         surge = round(count * factor)
+        boot = bool(trigger.get("boot_fetch")) and factor > 1
+        # Booting instances come up together: the whole surge starts within a moment.
+        surge_rate = max(rate, surge * BOOT_SPAWN_FACTOR) if boot else max(rate, surge)
         what = [f"clients x{factor:g} ({surge}) for {trigger['duration']:g} s"] if factor > 1 else []
+        if boot:
+            what.append("the new clients boot together, each fetching from every target at once")
         if service:
             what.append(f"new membership of {service} announced: watching clients reconnect")
 
         def start_trigger() -> None:
+            if boot:  # before the spawn: every worker has it before any new client starts
+                lab.set_client_setting("fetch_on_start", True)
             if service:
                 lab.announce_membership(service)
             if factor > 1:
-                lab.set_client_count(surge, max(rate, surge))
+                lab.set_client_count(surge, surge_rate)
 
         events.append(
             Event(
@@ -65,7 +74,7 @@ def plan_events(scenario: Scenario, lab: Lab) -> list[Event]:
                     trigger["at"] + trigger["duration"],
                     "end_surge",
                     f"back to {count} clients",
-                    lambda: lab.set_client_count(count, max(rate, surge)),  # every surge client stops at once
+                    lambda: lab.set_client_count(count, surge_rate),  # every surge client stops at once
                 )
             )
         else:

@@ -15,10 +15,13 @@ from __future__ import annotations
 import itertools
 import math
 
+from experiments.burst_probe import BIN_SECONDS, burst_figures
+from experiments.burst_probe import SERIES as BURST_SERIES
 from experiments.scenario import Scenario
 
 Series = list[tuple[float, float]]
 SMOOTHING_SECONDS = 4.0
+RETRY_WAVE_SECONDS = 5.0  # the surge's first retries: 3 attempts with backoff fit well inside
 
 
 def values_in(series: Series, window: tuple[float, float]) -> list[float]:
@@ -138,6 +141,28 @@ def judge(scenario: Scenario, series: dict[str, Series]) -> tuple[dict, dict]:
         "conn/s",
         "highest rate of connection attempts at the device after the trigger",
     )
+    if BURST_SERIES in series:
+        # From one client timeout after the trigger, for RETRY_WAVE_SECONDS: the surge's first
+        # attempts are the same whatever the policy; the retries of those that failed together,
+        # and when they come, are what a policy changes. Not scaled: timeouts are physics.
+        retries_from = windows["during"][0] + scenario.client_timeout
+        burst = burst_figures([(t, v) for t, v in series[BURST_SERIES]
+                               if retries_from <= t < retries_from + RETRY_WAVE_SECONDS])
+        figure(
+            "peak_arrivals_fine",
+            burst["peak"],
+            "conn/s",
+            f"highest rate of connection attempts arriving at the device in any {BIN_SECONDS * 1000:.0f} ms "
+            f"of the {RETRY_WAVE_SECONDS:g} s from one client timeout after the trigger, when the "
+            "retries of the surge's first wave come (sampled by the runner ten times a second)",
+        )
+        figure(
+            "arrivals_peak_to_mean",
+            burst["peak_to_mean"],
+            "ratio",
+            f"that peak over the mean of the same {BIN_SECONDS * 1000:.0f} ms bins: how synchronized the "
+            "attempts were (about 1 to 2 for independent arrivals; more when retries fire in waves)",
+        )
     figure(
         "connection_setup_limit",
         aggregate(series.get("connection_setup_limit", []), storm, "max"),

@@ -78,6 +78,11 @@ SCHEMA = {
         "max_in_flight_per_client": {"type": "integer", "minimum": 1, "default": 200,
                                      "description": "logical requests a client runs at once; arrivals "
                                                     "beyond it are dropped and counted"},
+        "fetch_on_start": {"type": "boolean", "default": False,
+                           "description": "a client sends one request to every target the moment it "
+                                          "starts, as a booting instance fetches its config: clients "
+                                          "started together make a synchronized first wave (the "
+                                          "scaling trigger's surge sets it)"},
         "max_attempts_per_second": {**_POSITIVE, "default": 3000,
                                     "description": "attempts this process may send per second: a cap "
                                                    "that keeps the generator, not the device, from "
@@ -141,6 +146,7 @@ class LoadgenConfig:
     max_run_seconds: float
     max_in_flight_per_client: int
     max_attempts_per_second: float
+    fetch_on_start: bool
     arrival_process: str
     requests_per_second: float
     targets: dict[str, str]
@@ -200,6 +206,7 @@ def build_config(raw: dict) -> LoadgenConfig:
         seed=raw["seed"], metrics_port=raw["metrics_port"], max_run_seconds=float(raw["max_run_seconds"]),
         max_in_flight_per_client=raw["max_in_flight_per_client"],
         max_attempts_per_second=float(raw["max_attempts_per_second"]),
+        fetch_on_start=raw["fetch_on_start"],
         arrival_process=raw["arrivals"]["process"],
         requests_per_second=float(raw["arrivals"]["requests_per_second"]),
         targets=targets, workload=workload, profiles=profiles, membership=membership, shape=raw["shape"])

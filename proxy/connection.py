@@ -90,6 +90,7 @@ class Connection:
     # -- setting up ----------------------------------------------------------------------
     async def _open(self) -> None:
         link, device = self.link, self.link.device
+        link.arrived(device.name)
         if link.faults.resets_connection():
             link.count_attempt(device.name, "reset", "fault")
             self._end("fault", abort=True)

@@ -20,6 +20,8 @@ log = logging.getLogger(__name__)
 LISTEN_BACKLOG = 4096
 
 ATTEMPT_OUTCOMES = ("accepted", "refused", "reset")
+UPSTREAM_FAILURE_REASONS = ("refused", "timeout", "unresolvable", "error")
+HTTP_OUTCOMES = ("forwarded", "answered_by_fault", "reset_by_fault")
 
 
 class Link:
@@ -38,6 +40,7 @@ class Link:
                                            settings.resolve_ttl_seconds, loop)
         self.faults = FaultChain(name, config.faults, settings.seed, metrics.fault_injections)
         metrics.link_info.labels(device.name, name, config.upstream).set(1)
+        self._declare_series(device.name)
 
     @property
     def protocol(self) -> str:
@@ -71,6 +74,7 @@ class Link:
         self._metrics.link_info.remove(self.device.name, self.name, self.config.upstream)
         self._metrics.link_info.labels(device.name, self.name, config.upstream).set(1)
         self.config, self.device = config, device
+        self._declare_series(device.name)
 
     async def close(self) -> None:
         """Stop listening and end every connection still open."""
@@ -91,10 +95,25 @@ class Link:
     def reset_counters(self) -> None:
         self.stats = dict.fromkeys(ATTEMPT_OUTCOMES, 0)
 
+    def _declare_series(self, device: str) -> None:
+        """Every count this link can make, at 0 from the start: a dashboard then shows "none
+        so far" instead of no data, and a rate over a counter's first increase is not lost
+        (the Prometheus guide's "avoid missing metrics")."""
+        metrics = self._metrics
+        metrics.connection_arrivals.labels(device, self.name)
+        for reason in UPSTREAM_FAILURE_REASONS:
+            metrics.upstream_connect_failures.labels(device, self.name, reason)
+        if self.config.protocol == "http":
+            for outcome in HTTP_OUTCOMES:
+                metrics.http_requests.labels(device, self.name, outcome)
+
     # -- accounting, called by connections --------------------------------------------------
     def count_attempt(self, device: str, outcome: str, reason: str) -> None:
         self.stats[outcome] += 1
         self._metrics.connection_attempts.labels(device, self.name, outcome, reason).inc()
+
+    def arrived(self, device: str) -> None:
+        self._metrics.connection_arrivals.labels(device, self.name).inc()
 
     def admitted(self, device: str, waited_seconds: float) -> None:
         self.count_attempt(device, "accepted", "admitted")

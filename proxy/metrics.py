@@ -28,6 +28,13 @@ class ProxyMetrics:
             names.PROXY_CONNECTION_ATTEMPTS,
             "Connection attempts at a link: accepted by the device, or refused/reset and why.",
             [D, L, names.OUTCOME, names.REASON])
+        # Counted on arrival, before the device decides: the attempts counter above moves when
+        # an attempt is admitted (paced by the setup rate) or turned away (after its wait), so
+        # only this one shows when clients actually knocked, e.g. a synchronized wave of retries.
+        self.connection_arrivals = counter(
+            names.PROXY_CONNECTION_ARRIVALS,
+            "Connection attempts arriving at a link, counted before the device decides on them.",
+            [D, L])
         self.upstream_connect_failures = counter(
             names.PROXY_UPSTREAM_CONNECT_FAILURES,
             "Accepted connections the proxy could not connect onward to the service.",

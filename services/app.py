@@ -20,6 +20,7 @@ from services.keys import LIFECYCLE, METRICS, SETTINGS, STATION, Lifecycle
 from services.live_config import LiveConfig
 from services.metrics import CLIENT_CLOSED, ServiceMetrics, outcome_of
 from services.roles import ROLES
+from services.scheduler import REJECTION_REASONS
 from services.settings import ServiceConfig
 from services.station import Station
 from services.workload import client_gone, serve
@@ -42,9 +43,19 @@ def make_app(config: ServiceConfig, registry: CollectorRegistry) -> web.Applicat
     app.router.add_get("/v1/work", work, name="work")
     add_admin_routes(app)
     ROLES[config.role](app, config, metrics)
+    _declare_rejections(app, config, metrics)
     app.cleanup_ctx.append(_lifetime)
     app.on_shutdown.append(_stop_taking_work)
     return app
+
+
+def _declare_rejections(app: web.Application, config, metrics: ServiceMetrics) -> None:
+    """Every endpoint's rejection counts at 0 from the start: a service that has shed nothing
+    shows 0 on the dashboards, not "no data" (the Prometheus guide's "avoid missing metrics")."""
+    for resource in app.router.resources():
+        if resource.name and resource.canonical.startswith("/v1/"):  # work, through the station
+            for reason in REJECTION_REASONS:
+                metrics.rejected.labels(config.name, resource.name, config.replica, reason)
 
 
 async def _lifetime(app: web.Application):

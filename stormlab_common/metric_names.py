@@ -22,6 +22,7 @@ DOWNSTREAM = "downstream"
 
 # proxy: the network device between the internal and the main network
 PROXY_CONNECTION_ATTEMPTS = "stormlab_proxy_connection_attempts_total"
+PROXY_CONNECTION_ARRIVALS = "stormlab_proxy_connection_arrivals_total"
 PROXY_UPSTREAM_CONNECT_FAILURES = "stormlab_proxy_upstream_connect_failures_total"
 PROXY_CONNECTIONS_CLOSED = "stormlab_proxy_connections_closed_total"
 PROXY_ACTIVE_CONNECTIONS = "stormlab_proxy_active_connections"
@@ -85,3 +86,12 @@ CLIENT_POLICY_STATE = "stormlab_client_policy_state"
 CLIENT_MEMBERSHIP_VERSION = "stormlab_client_membership_version"
 CLIENT_RECONNECTS = "stormlab_client_reconnects_total"
 STATE = "state"  # label: a policy's state number (tokens, breaker_open, ...)
+
+# experiments: the running experiment's state, pushed by the runner to the Pushgateway
+EXPERIMENT_PHASE = "stormlab_experiment_phase"
+EXPERIMENT_VERDICT = "stormlab_experiment_verdict"
+EXPERIMENT_GOODPUT_RATIO = "stormlab_experiment_goodput_ratio"
+EXPERIMENT_ELAPSED = "stormlab_experiment_elapsed_seconds"
+SCENARIO = "scenario"  # label: the scenario's name
+PHASE = "phase"  # label: warmup, before, trigger, after, action, end
+VERDICT = "verdict"  # label: pending, stable, recovered, metastable, failed, interrupted

@@ -15,10 +15,25 @@ def app_key(name: str, value_type: type) -> Any:
 
 
 def metrics_handler(registry: CollectorRegistry):
-    """An aiohttp handler serving ``registry`` in the Prometheus text format."""
+    """An aiohttp handler serving ``registry`` in the Prometheus text format.
 
-    async def handle_metrics(_request: web.Request) -> web.Response:
-        return web.Response(body=generate_latest(registry), headers={"Content-Type": CONTENT_TYPE_LATEST})
+    ``?name[]=<metric>`` (repeatable) restricts the answer to those metrics, as
+    prometheus-client's own handlers do: the experiment runner samples one counter ten
+    times a second and should not make the device render every histogram each time.
+
+    ``?connection=close`` closes the connection after the answer, so the scraper's next
+    scrape needs a new connection. The operators' scrape job asks for it: their monitoring
+    then sets up connections across the device like every other client (as agents that
+    connect per push do) instead of riding one connection opened before the storm.
+    """
+
+    async def handle_metrics(request: web.Request) -> web.Response:
+        names = request.query.getall("name[]", [])
+        source = registry.restricted_registry(names) if names else registry
+        response = web.Response(body=generate_latest(source), headers={"Content-Type": CONTENT_TYPE_LATEST})
+        if request.query.get("connection") == "close":
+            response.force_close()
+        return response
 
     return handle_metrics
 

@@ -15,6 +15,7 @@ cd "$(dirname "$0")/.."
 
 PYTHON_OFFICIAL=$(official_base services/Dockerfile)
 PROMETHEUS_OFFICIAL=$(official_base prometheus/Dockerfile)
+PUSHGATEWAY_OFFICIAL=$(official_base pushgateway/Dockerfile)
 PYTHON_COMPONENTS=(api proxy loadgen)   # dns, kv and monitoring run api's image
 
 choose_source() {
@@ -23,7 +24,9 @@ choose_source() {
         auto) ;;
         *) die "STORMLAB_IMAGE_SOURCE must be online, offline or auto, got '${STORMLAB_IMAGE_SOURCE}'" ;;
     esac
-    if have_image "$PYTHON_OFFICIAL" && have_image "$PROMETHEUS_OFFICIAL"; then echo online; return; fi
+    if have_image "$PYTHON_OFFICIAL" && have_image "$PROMETHEUS_OFFICIAL" && have_image "$PUSHGATEWAY_OFFICIAL"; then
+        echo online; return
+    fi
     # Offline bases built earlier mean this machine was found offline before: skip the probe.
     if have_image "$(offline_base_tag python tools/offline/python-base.packages)"; then echo offline; return; fi
     log "probing the registry (docker pull $PYTHON_OFFICIAL)..."
@@ -39,14 +42,18 @@ log "building images ($source) with $COMPOSE"
 started=$SECONDS
 case "$source" in
     online)
-        unset STORMLAB_PYTHON_BASE_IMAGE STORMLAB_PROMETHEUS_BASE_IMAGE STORMLAB_GRAFANA_BASE_IMAGE
-        STORMLAB_PIP_INSTALL=true $COMPOSE build "${PYTHON_COMPONENTS[@]}" prometheus grafana
+        unset STORMLAB_PYTHON_BASE_IMAGE STORMLAB_PROMETHEUS_BASE_IMAGE STORMLAB_PUSHGATEWAY_BASE_IMAGE \
+            STORMLAB_GRAFANA_BASE_IMAGE
+        STORMLAB_PIP_INSTALL=true $COMPOSE build "${PYTHON_COMPONENTS[@]}" prometheus pushgateway grafana
         ;;
     offline)
         STORMLAB_PYTHON_BASE_IMAGE=$(build_offline_base python tools/offline/python-base.packages)
         STORMLAB_PROMETHEUS_BASE_IMAGE=$(build_offline_base prometheus tools/offline/prometheus-base.packages)
-        export STORMLAB_PYTHON_BASE_IMAGE STORMLAB_PROMETHEUS_BASE_IMAGE STORMLAB_PIP_INSTALL=false
-        $COMPOSE build "${PYTHON_COMPONENTS[@]}" prometheus
+        # One Debian base serves both: it holds the prometheus and prometheus-pushgateway packages.
+        STORMLAB_PUSHGATEWAY_BASE_IMAGE=$STORMLAB_PROMETHEUS_BASE_IMAGE
+        export STORMLAB_PYTHON_BASE_IMAGE STORMLAB_PROMETHEUS_BASE_IMAGE STORMLAB_PUSHGATEWAY_BASE_IMAGE \
+            STORMLAB_PIP_INSTALL=false
+        $COMPOSE build "${PYTHON_COMPONENTS[@]}" prometheus pushgateway
         log "Grafana not built: it needs its official image, and no registry is reachable here"
         ;;
 esac

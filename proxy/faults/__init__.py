@@ -32,6 +32,8 @@ class FaultChain:
         self._delays = [f for f in self.faults if isinstance(f, ChunkDelay)]
         self._requests = [f for f in self.faults
                           if isinstance(f, RequestFault) and f.acts_on_requests(f.params)]
+        for fault in [*self._connection, *self._requests]:  # the counted ones, at 0 from the start
+            injections.labels(link, fault.type)
 
     def resets_connection(self) -> bool:
         for fault in self._connection:

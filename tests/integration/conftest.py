@@ -23,7 +23,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLISHED_PORT_VARIABLES = ["STORMLAB_PROXY_ADMIN_PORT", "STORMLAB_LOCUST_PORT",
-                            "STORMLAB_PROMETHEUS_PORT", "STORMLAB_GRAFANA_PORT"]
+                            "STORMLAB_PROMETHEUS_PORT", "STORMLAB_GRAFANA_PORT", "STORMLAB_PUSHGATEWAY_PORT"]
 
 
 def compose_command() -> list[str]:

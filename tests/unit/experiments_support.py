@@ -83,6 +83,8 @@ def collapse_series(seconds: int = 120) -> dict[str, list[tuple[float, float]]]:
         "device_bytes_downstream": shape(1e6, 3e6),
         "device_bandwidth_limit_downstream": shape(1.25e7, 1.25e7),
         "success_ratio:naive": shape(1.0, 0.0),
+        # the burst probe's bins: 250 ms apart, from the trigger for 20 s, a wave every second
+        "connection_arrivals_fine": [(30 + 0.25 * i, 900.0 if i % 4 == 0 else 200.0) for i in range(80)],
     }
 
 

@@ -37,7 +37,7 @@ def test_summary_json_holds_the_same_rows(tmp_path):
     runs = make_matrix(tmp_path)
     write_summary(runs, tmp_path / "matrix")
     data = json.loads((tmp_path / "matrix" / "summary.json").read_text())
-    assert data["totals"] == {"runs": 4, "matching": 1, "not_matching": 3}
+    assert data["totals"] == {"runs": 4, "matching": 1, "not_matching": 3, "comparisons_failed": 0}
     first = data["runs"][0]
     assert first["scenario"] == "retry-storm" and first["matches"] is True
     assert first["baseline_goodput"] == {"value": 59.8, "unit": "req/s"}
@@ -57,3 +57,51 @@ def test_report_links_resolve_from_the_summary(tmp_path):
 def test_an_empty_matrix(tmp_path):
     md = write_summary([], tmp_path).read_text()
     assert "**0 runs, 0 matching their expected verdict, 0 not.**" in md and "_No runs._" in md
+
+
+def run_with(name: str, peak_to_mean: float | None, compare: list | None = None) -> dict:
+    run = copy.deepcopy(RUN)
+    run["scenario"]["name"] = name
+    run["scenario"]["raw"] = {"name": name, "compare": compare or []}
+    run["summary"]["arrivals_peak_to_mean"] = {"value": peak_to_mean, "unit": "ratio", "meaning": "..."}
+    return run
+
+
+CLAIM = [{"name": "jitter lowers the peak", "figure": "arrivals_peak_to_mean", "with": "exponential",
+          "operator": "<"}]
+
+
+def test_a_comparison_is_checked_against_the_other_scenarios_run(tmp_path):
+    runs = [make_run(tmp_path / "exp", run_with("exponential", 4.0)),
+            make_run(tmp_path / "jit", run_with("full-jitter", 1.5, CLAIM))]
+    write_summary(runs, tmp_path / "matrix")
+    data = json.loads((tmp_path / "matrix" / "summary.json").read_text())
+    assert data["comparisons"] == [{"name": "jitter lowers the peak", "scenario": "full-jitter",
+                                    "figure": "arrivals_peak_to_mean", "operator": "<", "with": "exponential",
+                                    "value": 1.5, "other_value": 4.0, "passed": True}]
+    md = (tmp_path / "matrix" / "summary.md").read_text()
+    assert "## Comparisons across runs" in md
+    assert "| full-jitter | jitter lowers the peak | arrivals_peak_to_mean | 1.5 < 4 (exponential) | PASS |" in md
+
+
+def test_a_failed_comparison_is_counted_and_a_missing_run_is_not_checked(tmp_path):
+    runs = [make_run(tmp_path / "exp", run_with("exponential", 1.2)),
+            make_run(tmp_path / "jit", run_with("full-jitter", 1.5, CLAIM))]
+    write_summary(runs, tmp_path / "m1")
+    data = json.loads((tmp_path / "m1" / "summary.json").read_text())
+    assert data["totals"]["comparisons_failed"] == 1 and data["comparisons"][0]["passed"] is False
+
+    write_summary(runs[1:], tmp_path / "m2")  # no exponential run in this matrix
+    data = json.loads((tmp_path / "m2" / "summary.json").read_text())
+    assert data["totals"]["comparisons_failed"] == 0 and data["comparisons"][0]["passed"] is None
+    assert "not checked (a run or a figure is missing)" in (tmp_path / "m2" / "summary.md").read_text()
+
+
+def test_each_round_compares_with_the_other_run_of_its_own_round(tmp_path):
+    runs = [make_run(tmp_path / "e1", run_with("exponential", 1.0)),
+            make_run(tmp_path / "j1", run_with("full-jitter", 2.0, CLAIM)),
+            make_run(tmp_path / "e2", run_with("exponential", 3.0)),
+            make_run(tmp_path / "j2", run_with("full-jitter", 2.0, CLAIM))]
+    write_summary(runs, tmp_path / "matrix")
+    compared = json.loads((tmp_path / "matrix" / "summary.json").read_text())["comparisons"]
+    assert [(c["other_value"], c["passed"]) for c in compared] == [(1.0, False), (3.0, True)]

@@ -16,6 +16,10 @@ class FakeLab:
     def set_client_count(self, count, spawn_rate=100):
         self.calls.append(("clients", count))
         self.client_count = count
+        self.spawn_rate = spawn_rate
+
+    def set_client_setting(self, key, value):
+        self.calls.append(("setting", key, value))
 
     def announce_membership(self, service):
         self.calls.append(("announce", service))
@@ -52,6 +56,21 @@ def test_events_follow_the_scenario_in_order():
         event.run()
     assert lab.calls == [("clients", 10), ("announce", "api"), ("clients", 30), ("clients", 10),
                          ("link", "dns", {"device": "side"}), ("clients", 5), ("stop",)]
+
+
+def test_a_booting_surge_fetches_on_start_and_starts_at_once():
+    lab = FakeLab()
+    plain = plan_events(scenario(), lab)
+    plain[1].run()
+    assert lab.spawn_rate == 100  # the scenario's own rate (above the surge of 30)
+    lab = FakeLab()
+    trigger = {"at": 2, "duration": 2, "surge_factor": 3, "membership": "api", "boot_fetch": True}
+    events = plan_events(scenario(trigger=trigger), lab)
+    assert "boot together" in events[1].detail
+    events[1].run()
+    # the setting reaches the clients before any new one starts
+    assert lab.calls == [("setting", "fetch_on_start", True), ("announce", "api"), ("clients", 30)]
+    assert lab.spawn_rate == 30 * 20
 
 
 def test_the_clock_runs_each_event_at_its_time_within_a_tolerance():

@@ -243,3 +243,17 @@ async def _equal(value, expected):
 async def _clients(gauge_values, count):
     values = await gauge_values
     return sum(values.values()) == count and values
+
+
+async def test_clients_that_fetch_on_start_each_send_a_request_the_moment_they_start(aiohttp_server):
+    # Arrivals far apart (one per ~3 h): in 2 s no client makes a scheduled request, so what
+    # reaches the service is the boot fetch alone, one per client, all within the first moment.
+    for fetch_on_start, expected in (("true", 5), ("false", 0)):
+        server, served = await service(aiohttp_server, delay=0.0)
+        metrics_port = free_port()
+        env = {**settings(server, metrics_port, 0.0001), "STORMLAB_LOADGEN_FETCH_ON_START": fetch_on_start,
+               "STORMLAB_LOADGEN_ARRIVALS__PROCESS": "poisson"}
+        process = await run_headless(env, "-u", "5", "-r", "100", "--run-time", "2s")
+        output, _ = await asyncio.wait_for(process.communicate(), 60)
+        assert process.returncode == 0, output.decode()
+        assert served["requests"] == expected, (fetch_on_start, served, output.decode()[-2000:])

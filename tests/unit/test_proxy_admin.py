@@ -130,6 +130,14 @@ async def test_counters_reset_and_metrics(admin):
     text = await (await client.get("/metrics")).text()
     assert 'stormlab_proxy_link_info{device="border",link="api",target="127.0.0.1:9"} 1.0' in text
     assert 'stormlab_proxy_limit_buffer_bytes{device="border",direction="downstream"}' in text
+    # every count a link can make is there at 0 before anything happened
+    assert 'stormlab_proxy_upstream_connect_failures_total{device="border",link="api",reason="unresolvable"} 0.0' in text
+    assert 'stormlab_proxy_connection_arrivals_total{device="border",link="api"} 0.0' in text
+
+    # ?name[]= narrows the answer to the named metrics (the runner's burst probe reads one counter)
+    only = await (await client.get("/metrics", params={"name[]": "stormlab_proxy_link_info"})).text()
+    assert 'stormlab_proxy_link_info{device="border",link="api",target="127.0.0.1:9"} 1.0' in only
+    assert "stormlab_proxy_limit_buffer_bytes" not in only and "stormlab_proxy_bytes_total" not in only
 
 
 async def test_the_openapi_document_describes_every_route(admin):

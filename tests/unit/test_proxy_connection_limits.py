@@ -92,6 +92,10 @@ async def test_a_client_that_gives_up_waiting_keeps_its_place_then_is_cleaned_up
         await holder_reader.readexactly(1)
         _, impatient = await asyncio.open_connection("127.0.0.1", port)
         await eventually(lambda: table.waiting == 1)
+        # Two arrivals already counted, though only the first has been decided on.
+        assert sample(registry, "stormlab_proxy_connection_arrivals_total", device="border", link="api") == 2
+        assert sample(registry, "stormlab_proxy_connection_attempts_total", device="border", link="api",
+                      outcome="accepted", reason="admitted") == 1
         impatient.close()
         await asyncio.sleep(0.05)
         assert table.waiting == 1  # still queued: the device does not know

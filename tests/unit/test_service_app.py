@@ -124,3 +124,14 @@ async def test_shutdown_fails_health_refuses_new_work_and_finishes_in_flight(aio
     assert refused.status == 503
     assert (await refused.json())["reason"] == "shutting_down"
     assert (await in_flight).status == 200
+
+
+def test_every_work_endpoint_reports_zero_rejections_before_any():
+    registry = CollectorRegistry()
+    make(registry)
+    labels = {"service": "api", "endpoint": "work", "replica": "r1"}
+    for reason in ("queue_full", "admission_control", "codel", "deadline_expired", "displaced", "shutting_down"):
+        assert registry.get_sample_value("stormlab_service_rejected_requests_total", {**labels, "reason": reason}) == 0
+    # not for probes and scrapes, which never go through the queue
+    assert registry.get_sample_value("stormlab_service_rejected_requests_total",
+                                     {**labels, "endpoint": "health", "reason": "queue_full"}) is None

@@ -64,3 +64,22 @@ def test_component_requirements_are_declared_and_available_offline():
         needed = requirement_names((ROOT / component / "requirements.txt").read_text().splitlines())
         assert needed <= declared, f"{component}: {needed - declared} missing from pyproject.toml"
         assert {DEBIAN[name] for name in needed} <= offline, component
+
+
+def test_the_pushgateway_is_scraped_with_the_pushed_labels_kept():
+    prometheus = yaml.safe_load((ROOT / "prometheus/prometheus.yml").read_text())
+    (job,) = [j for j in prometheus["scrape_configs"] if j["job_name"] == "experiment"]
+    assert job["honor_labels"] is True
+    assert job["static_configs"] == [{"targets": ["pushgateway:9091"]}]
+    assert set(SERVICES["pushgateway"]["networks"]) & set(SERVICES["prometheus"]["networks"])
+    assert SERVICES["pushgateway"]["ports"] == ["127.0.0.1:${STORMLAB_PUSHGATEWAY_PORT-9091}:9091"]
+    # offline, the Pushgateway image builds on the Prometheus base (tools/build-images.sh)
+    assert "prometheus-pushgateway" in (ROOT / "tools/offline/prometheus-base.packages").read_text().split()
+
+
+def test_every_published_port_variable_is_blanked_where_stacks_must_not_collide():
+    variables = set(re.findall(r"\$\{(STORMLAB_\w+_PORT)-", (ROOT / "docker-compose.yml").read_text()))
+    assert len(variables) == 5
+    for path in ["tools/test-experiments.sh", "benchmarks/startup.sh", "tests/integration/conftest.py"]:
+        text = (ROOT / path).read_text()
+        assert all(variable in text for variable in variables), f"{path}: {variables}"

@@ -1,6 +1,6 @@
 """The named series every run records, as PromQL.
 
-The same expressions drive the overview dashboard's main panels (grafana/), with ``{w}``
+The same expressions drive the Grafana dashboards' main panels (grafana/), with ``{w}``
 standing for the rate window: ``$__rate_interval`` there, a few scrape intervals here.
 A name ending in ``:`` is a family: one series per value of its ``by`` label, recorded
 as ``goodput:dns``, ``success_ratio:naive``, ...

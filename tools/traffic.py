@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""`make demo`: drive steady traffic through the running stack for a minute, and show it.
+"""`make traffic`: drive steady traffic through the running stack for a minute, and show it.
 
-The stack must be up (`make demo` runs `make up` first). Traffic comes from the locust
+The stack must be up (`make traffic` runs `make up` first). Traffic comes from the locust
 clients on the internal network, through the proxy, to the main-network services; every
 few seconds this prints what Prometheus recorded. The run is bounded on locust's side too
 (run_time), so the load stops by itself even if this script is killed.
@@ -51,7 +51,7 @@ def compose_command() -> list[str]:
         return ["docker", "compose"]
     if shutil.which("docker-compose"):
         return ["docker-compose"]
-    sys.exit("demo: neither 'docker compose' nor 'docker-compose' is installed")
+    sys.exit("traffic: neither 'docker compose' nor 'docker-compose' is installed")
 
 
 def published_url(service: str) -> str | None:
@@ -110,13 +110,13 @@ def main() -> int:
     urls = {service: published_url(service) for service in PUBLISHED}
     missing = [s for s in ("prometheus", "loadgen", "proxy") if not urls[s]]
     if missing:
-        sys.exit(f"demo: {', '.join(missing)} not running: start the stack with `make up`")
+        sys.exit(f"traffic: {', '.join(missing)} not running: start the stack with `make up`")
 
     print(f"Driving {args.clients} internal clients through the proxy for {args.seconds} s...")
     reply = post_form(f"{urls['loadgen']}/swarm", {
         "user_count": args.clients, "spawn_rate": args.spawn_rate, "run_time": f"{args.seconds}s"})
     if reply.get("success") is False:
-        sys.exit(f"demo: locust refused to start: {reply.get('message')}")
+        sys.exit(f"traffic: locust refused to start: {reply.get('message')}")
     print_where_to_look(urls)
 
     print("   t  " + "  ".join(title for title, _, _ in REPORT))
@@ -134,7 +134,7 @@ def main() -> int:
         try:
             urllib.request.urlopen(f"{urls['loadgen']}/stop", timeout=10)
         except (urllib.error.URLError, OSError) as exc:
-            print(f"demo: could not stop locust ({exc}); it stops by itself at run_time")
+            print(f"traffic: could not stop locust ({exc}); it stops by itself at run_time")
         return 130
 
     print("\nDone: the clients stopped. The stack keeps running (`make down` removes it).")

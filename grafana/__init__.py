@@ -1,0 +1,5 @@
+"""The Grafana dashboards, generated from compact descriptions (``python -m grafana.build_dashboards``).
+
+Grafana itself runs from the official image; only ``dashboards/`` and ``provisioning/`` reach
+it (mounted by docker-compose.yml). This package is a development tool, not a component.
+"""
