@@ -71,8 +71,10 @@ class Lab:
             }
             for c in self.stack.containers(service)
         ]
+        # republish: a new version every time, so every run's trigger makes the watching
+        # clients reconnect, not only the first one after the stack started
         answers = self.stack.call_service(
-            "dns", "PUT", f"/admin/membership/{service}", {"endpoints": endpoints}
+            "dns", "PUT", f"/admin/membership/{service}", {"endpoints": endpoints, "republish": True}
         )
         return answers[0].get("version", 0)
 

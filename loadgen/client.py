@@ -37,8 +37,10 @@ class InternalClient(User):
         # a group, not a bounded pool: ``_start`` checks the bound, so a change applies at once
         self._requests = gevent.pool.Group()
         self._watcher = gevent.spawn(self._watch_membership) if self.runtime.config.membership else None
-        # at 0 from the start, so a dashboard shows "none dropped" rather than no data
-        self.runtime.metrics.dropped_arrivals.labels(self._client.context.policy_name)
+        # at 0 from the start, so a dashboard shows "none so far" rather than no data
+        policy = self._client.context.policy_name
+        self.runtime.metrics.dropped_arrivals.labels(policy)
+        self.runtime.metrics.reconnects.labels(policy)
         if self.runtime.config.fetch_on_start:  # a booting instance fetches what it needs at once
             for call in self.runtime.workload.first_call_per_target().values():
                 self._start(call)

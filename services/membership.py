@@ -32,6 +32,10 @@ ANNOUNCEMENT_SCHEMA = {
                 },
             },
         },
+        "republish": {"type": "boolean", "default": False,
+                      "description": "a new version even if the endpoints are the same (as every "
+                                     "write to etcd is a new revision): the experiment runner's "
+                                     "scaling activity, which must make every watcher reconnect"},
     },
 }
 
@@ -58,11 +62,13 @@ class Membership:
         entry = self._entries.get(service)
         return None if entry is None else self._describe(service, entry)
 
-    def announce(self, service: str, endpoints: list[dict[str, str]]) -> tuple[dict, bool]:
-        """Publish ``endpoints`` for ``service``; return its membership and whether it changed."""
+    def announce(self, service: str, endpoints: list[dict[str, str]],
+                 republish: bool = False) -> tuple[dict, bool]:
+        """Publish ``endpoints`` for ``service``; return its membership and whether it changed.
+        The same endpoints again keep their version, unless ``republish``."""
         entry = self._entry(service)
         endpoints = sorted(endpoints, key=lambda e: (e["address"], e["replica"]))
-        changed = endpoints != entry.endpoints
+        changed = republish or endpoints != entry.endpoints
         if changed:
             entry.version += 1
             entry.endpoints = endpoints

@@ -85,5 +85,6 @@ async def announce(request: web.Request) -> web.Response:
     service = service_of(request)
     limit = request.app[SETTINGS].current.max_request_bytes
     body = await json_body(request, ANNOUNCEMENT_SCHEMA, EXPECTED_ANNOUNCEMENT, limit)
-    found, changed = request.app[MEMBERSHIP].announce(service, body["endpoints"])
+    republish = body.get("republish", False)
+    found, changed = request.app[MEMBERSHIP].announce(service, body["endpoints"], republish)
     return web.json_response({**found, "changed": changed})

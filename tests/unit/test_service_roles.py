@@ -108,6 +108,12 @@ async def test_membership_versions_change_only_with_the_endpoint_list(aiohttp_cl
     assert bad.status == 400
     assert (await bad.json())["problems"] == ["endpoints.0.address: expected host:port, got 'nohost'"]
     assert (await (await client.get("/v1/membership/kv")).json())["version"] == 2  # unchanged
+    # republished: the same endpoints under a new version (the runner's trigger, every run)
+    again = await (await client.put("/admin/membership/kv", json={"endpoints": two, "republish": True})).json()
+    assert (again["version"], again["changed"]) == (3, True)
+    assert sample(registry, "stormlab_service_membership_version", "dns", target="kv") == 3
+    wrong = await client.put("/admin/membership/kv", json={"endpoints": two, "republish": "yes"})
+    assert wrong.status == 400 and "republish" in (await wrong.json())["problems"][0]
 
 
 async def test_control_plane_launches_and_describes(aiohttp_client):
