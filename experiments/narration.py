@@ -19,6 +19,7 @@ from experiments.scenario import Scenario
 from stormlab_common.queries import BY_NAME
 
 WINDOW = "6s"
+WHOLE = 0.9  # goodput at this share of its baseline or more counts as back
 STATUS_FIGURES = ("goodput", "demand", "retry_amplification", "connection_attempts", "connection_setup_limit")
 
 
@@ -94,15 +95,20 @@ class Narrator:
     def _judge(self, ratio: float | None) -> str | None:
         if ratio is None or self._stage in ("start", "before"):
             return None
-        down = ratio < self.scenario.down_fraction
+        down, whole = ratio < self.scenario.down_fraction, ratio >= WHOLE
         if self._stage == "surge":
             return ("the device is overloaded: attempts fail, clients retry, each retry a new "
                     "connection.") if down else "the device is holding so far."
         if self._stage == "after":
-            return ("surge over; device still congested: METASTABLE so far. The retries alone now "
-                    "keep the overload going.") if down else "goodput is back above the line: recovering."
-        return ("still congested after the operators' action." if down
-                else "goodput is back: the action worked, the system is RECOVERING.")
+            if down:
+                return ("surge over; device still congested: METASTABLE so far. The retries alone "
+                        "now keep the overload going.")
+            return "goodput is back by itself: RECOVERING." if whole else "goodput is partly back."
+        if down:
+            return "still congested after the operators' action."
+        if whole:
+            return "goodput is back: the action worked, the system is RECOVERED."
+        return "goodput is partly back: the action helped, but this is not a recovery yet."
 
     def _read(self, name: str) -> float | None:
         try:

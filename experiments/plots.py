@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import math
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -227,7 +228,9 @@ def _draw(plot: Plot, panels: list[tuple[Panel, list[Line]]], series: Series,
         ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
     axes[0].set_title(plot.title)
     axes[-1].set_xlabel("seconds since run start (s)")
-    figure.tight_layout()
+    with warnings.catch_warnings():  # a legend beside a narrow plot: a looser layout is fine
+        warnings.simplefilter("ignore", UserWarning)
+        figure.tight_layout()
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI)
     return buffer.getvalue()

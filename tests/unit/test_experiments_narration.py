@@ -64,9 +64,12 @@ def test_events_are_told_after_they_ran_and_the_story_follows_the_figures():
 
     events[3].run()
     assert "operator action, move-dns: dns moved" in said[-1]
+    prometheus.figures = {"goodput": 40.0, "retry_amplification": 2.6, "connection_attempts": 245.0}
+    narrator.tick(70, "after move-dns")
+    assert "partly back: the action helped, but this is not a recovery yet" in said[-1]
     prometheus.figures = {"goodput": 58.0, "retry_amplification": 1.1, "connection_attempts": 70.0}
     narrator.tick(80, "after move-dns")
-    assert "the system is RECOVERING" in said[-1]
+    assert "the system is RECOVERED" in said[-1]
 
 
 def test_a_lost_query_is_a_question_mark_not_a_failure():
