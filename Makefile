@@ -79,7 +79,7 @@ bench-clients: venv ## the clients' figures: open-loop fidelity (vs a closed loo
 experiment: venv images ## run one scenario: make experiment EXP=retry-storm [TIME_SCALE=0.5]
 	$(PY) -m experiments run $(or $(EXP),$(error EXP=<scenario> please, e.g. EXP=retry-storm)) --time-scale $(or $(TIME_SCALE),1)
 
-experiments: venv images ## the whole scenario matrix at full length, with a summary (~27 min)
+experiments: venv images ## the whole scenario matrix at full length, with a summary (~25 min)
 	$(PY) -m experiments matrix --time-scale $(or $(TIME_SCALE),1)
 
 test-experiments: venv images ## the scenario matrix at CI time scale on a throwaway stack, then every dashboard panel checked for data
