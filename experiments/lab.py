@@ -32,13 +32,11 @@ class Lab:
         self._count = 0
 
     # --- the device ---------------------------------------------------------------------------
-    def proxy_metrics(self, path: str) -> str:
-        """The proxy's metrics text at ``path`` (``/metrics?name[]=...``), read straight from the
-        device for sampling finer than Prometheus's scrapes. Its own connection (not the shared
-        session): the burst probe calls it from a thread of its own."""
-        response = requests.get(self.proxy + path, timeout=1)
-        response.raise_for_status()
-        return response.text
+    def device_arrivals(self, since: float, until: float) -> dict:
+        """When connections arrived at the devices between two wall-clock times, per 100 ms,
+        as each device's kernel timed the handshake (``GET /arrivals``, docs/proxy.md)."""
+        return _ok(self.http.get(f"{self.proxy}/arrivals", timeout=HTTP_TIMEOUT,
+                                 params={"since": since, "until": until}))
 
     def patch_device(self, device: str, patch: dict) -> None:
         if device not in self._devices:
@@ -147,6 +145,23 @@ class Lab:
                 )
             time.sleep(0.2)
             answer = _ok(self.http.get(f"{self.locust}/stormlab/config", timeout=HTTP_TIMEOUT))
+
+    def client_sends(self, since: float, until: float, timeout: float = 10) -> dict:
+        """When the clients sent their attempts between two wall-clock times, per 100 ms
+        (``GET /stormlab/attempts``, docs/clients.md). Waits until every worker has reported
+        past ``until``: workers report every half second, later when the machine is busy."""
+        deadline = time.monotonic() + timeout
+        while True:
+            answer = _ok(self.http.get(f"{self.locust}/stormlab/attempts", timeout=HTTP_TIMEOUT,
+                                       params={"since": since, "until": until}))
+            if answer.get("complete"):
+                return answer
+            if time.monotonic() > deadline:
+                raise StackError(
+                    f"the load generator's workers had not all reported their attempts up to the "
+                    f"end of the window after {timeout:.0f} s: {answer.get('workers')}"
+                )
+            time.sleep(0.5)
 
     # --- observation ----------------------------------------------------------------------------
     def query_range(self, promql: str, start: float, end: float, step: float = 1.0) -> list[dict]:

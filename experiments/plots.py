@@ -96,13 +96,18 @@ PLOTS: tuple[Plot, ...] = (
           Panel("connections", (
               Line("active_connections", "active connections", "tab:blue"),
               Line("active_connections_limit", "connection table limit", "black", ":", limit=True))))),
-    Plot("burst", "Connection attempts arriving at the device, per 250 ms, after the trigger",
-         "Sampled by the runner ten times a second (Prometheus's 2 s scrapes would smooth it "
-         "away): retries that fire in lockstep show as spikes well above the limit; jitter "
-         "spreads the same attempts out into a lower, flatter band.",
-         (Panel("connection attempts per second (/s)", (
-             Line("connection_arrivals_fine", "arrivals (/s, 250 ms bins)", "tab:red"),
-             Line("connection_setup_limit", "setup limit (/s)", "black", "--", limit=True))),),
+    Plot("burst", "When attempts were sent, and when they reached the device, after the trigger",
+         "Sub-second timing that Prometheus's 2 s scrapes would smooth away, per 100 ms. Top: "
+         "the clients' own record: the surge's boot wave of first tries, then its retries, in "
+         "lockstep waves without jitter and in a lower, flatter band with it. Bottom: the "
+         "connections arriving at the device, timed by its kernel at the handshake: the same "
+         "waves, as the device met them.",
+         (Panel("attempts sent per second (/s)", (
+             Line("first_tries_sent_fine", "first tries sent (/s, 100 ms)", "tab:gray"),
+             Line("retries_sent_fine", "retries sent (/s, 100 ms)", "tab:orange"))),
+          Panel("connection attempts per second (/s)", (
+             Line("connection_arrivals_fine", "arrivals at the device (/s, 100 ms)", "tab:red"),
+             Line("connection_setup_limit", "setup limit (/s)", "black", "--", limit=True)))),
          zoom_to="connection_arrivals_fine"),
     Plot("operators", "What the operators saw",
          "When the operators' view drops while ground truth still answers, monitoring crossing the "

@@ -22,10 +22,7 @@ import sys
 import time
 from pathlib import Path
 
-from experiments import annotations
-from experiments.burst_probe import COUNTER_QUERY as BURST_COUNTER_PATH
-from experiments.burst_probe import SERIES as BURST_SERIES
-from experiments.burst_probe import BurstProbe
+from experiments import annotations, fine_timing
 from experiments.experiment_state import ExperimentState, verdict_of
 from experiments.lab import Lab
 from experiments.narration import Narrator
@@ -80,14 +77,12 @@ def run_scenario(
     lab = Lab(stack)
     state = ExperimentState.for_run(scenario, lab, record["notes"], RATE_WINDOW)  # for the dashboards
     clock: TimelineClock | None = None
-    probe: BurstProbe | None = None
     series: dict = {}
     bar = _progress_bar(scenario, progress)
     try:
         _drain(lab, say)
         _apply_settings(scenario, lab)
         events = plan_events(scenario, lab)
-        probe = _probe_at_trigger(scenario, lab, events, lambda: clock.elapsed() if clock else 0.0)
         if narrator is not None:  # the live demo's voice (experiments/narration.py)
             narrator.wrap(events)
 
@@ -113,13 +108,11 @@ def run_scenario(
         signal.signal(signal.SIGTERM, _raise_interrupted)  # clean-up itself may be interrupted once more
         try:
             record["notes"] += [f"could not restore: {f}" for f in lab.restore()]
-            if probe is not None:
-                probe.stop()
             if clock is not None and clock.started_wall is not None:
                 record["timeline"] = clock.executed
                 series = _collect(lab, clock.started_wall, clock.elapsed(), record)
-                if probe is not None:
-                    series.update(_probe_series(probe, record))
+                if scenario.trigger is not None:
+                    series.update(_fine_timing(scenario, lab, clock.started_wall, record))
             record["ended_at"] = _iso(dt.datetime.now(dt.UTC))
             if record["status"] == "complete":
                 record["summary"], record["verdict"] = judge(scenario, series)
@@ -146,29 +139,21 @@ def _apply_settings(scenario: Scenario, lab: Lab) -> None:
     lab.configure_clients(scenario.client_config, scenario.seed)
 
 
-def _probe_at_trigger(scenario: Scenario, lab: Lab, events, elapsed) -> BurstProbe | None:
-    """Starts the burst probe as the trigger fires, for the trigger's length and 5 s more: the
-    part of the storm where retries are most synchronized (see experiments/burst_probe.py)."""
-    trigger = next((event for event in events if event.kind == "trigger"), None)
-    if trigger is None:
-        return None
+def _fine_timing(scenario: Scenario, lab: Lab, started_wall: float, record: dict) -> dict:
+    """When attempts were sent and connections arrived, per 100 ms, from a second before the
+    trigger to 5 s after its end (experiments/fine_timing.py). Each record missing is a note,
+    not a failed run."""
     start, end = scenario.windows()["during"]
-    probe = BurstProbe(lambda: lab.proxy_metrics(BURST_COUNTER_PATH), elapsed)
-    fire = trigger.run
-
-    def probe_then_fire() -> None:
-        probe.start(end - start + 5)
-        fire()
-
-    trigger.run = probe_then_fire
-    return probe
-
-
-def _probe_series(probe: BurstProbe, record: dict) -> dict:
-    if probe.failures:
-        record["notes"].append(f"burst probe: {probe.failures} reads of the proxy's counter failed (skipped)")
-    bins = probe.series()
-    return {BURST_SERIES: bins} if bins else {}
+    since, until = started_wall + start - 1, started_wall + end + 5
+    series: dict = {}
+    reads = (("clients' send times", lab.client_sends, fine_timing.attempts_series),
+             ("device's arrival times", lab.device_arrivals, fine_timing.arrivals_series))
+    for what, read, to_series in reads:
+        try:
+            series.update(to_series(read(since, until), started_wall))
+        except Exception as exc:
+            record["notes"].append(f"{what} not recorded: {type(exc).__name__}: {exc}")
+    return series
 
 
 def _drain(lab: Lab, say) -> None:

@@ -15,8 +15,7 @@ from __future__ import annotations
 import itertools
 import math
 
-from experiments.burst_probe import BIN_SECONDS, burst_figures
-from experiments.burst_probe import SERIES as BURST_SERIES
+from experiments import fine_timing
 from experiments.scenario import Scenario
 
 Series = list[tuple[float, float]]
@@ -141,28 +140,8 @@ def judge(scenario: Scenario, series: dict[str, Series]) -> tuple[dict, dict]:
         "conn/s",
         "highest rate of connection attempts at the device after the trigger",
     )
-    if BURST_SERIES in series:
-        # From one client timeout after the trigger, for RETRY_WAVE_SECONDS: the surge's first
-        # attempts are the same whatever the policy; the retries of those that failed together,
-        # and when they come, are what a policy changes. Not scaled: timeouts are physics.
-        retries_from = windows["during"][0] + scenario.client_timeout
-        burst = burst_figures([(t, v) for t, v in series[BURST_SERIES]
-                               if retries_from <= t < retries_from + RETRY_WAVE_SECONDS])
-        figure(
-            "peak_arrivals_fine",
-            burst["peak"],
-            "conn/s",
-            f"highest rate of connection attempts arriving at the device in any {BIN_SECONDS * 1000:.0f} ms "
-            f"of the {RETRY_WAVE_SECONDS:g} s from one client timeout after the trigger, when the "
-            "retries of the surge's first wave come (sampled by the runner ten times a second)",
-        )
-        figure(
-            "arrivals_peak_to_mean",
-            burst["peak_to_mean"],
-            "ratio",
-            f"that peak over the mean of the same {BIN_SECONDS * 1000:.0f} ms bins: how synchronized the "
-            "attempts were (about 1 to 2 for independent arrivals; more when retries fire in waves)",
-        )
+    if scenario.trigger is not None:
+        _retry_wave_figures(scenario, series, figure)
     figure(
         "connection_setup_limit",
         aggregate(series.get("connection_setup_limit", []), storm, "max"),
@@ -211,6 +190,62 @@ def _steady_verdict(scenario: Scenario, baseline: float | None, lowest: float | 
     reason = (f"with no trigger at all, goodput fell to {_num(lowest)} req/s, below "
               f"{scenario.down_fraction:.0%} of its {_num(baseline)} mean")
     return _verdict(scenario, "metastable", reason)
+
+
+def retry_wave_window(scenario: Scenario, series: dict[str, Series]) -> tuple[float, float]:
+    """Where the retries of the surge's boot wave come, RETRY_WAVE_SECONDS from their start.
+
+    They start where the clients' own record shows them start (experiments/fine_timing.py);
+    without that record, one client timeout after the trigger (timeouts are physics: not
+    scaled). Either way the boot wave itself, the same for every policy, is left out."""
+    trigger = scenario.windows()["during"][0]
+    search = (trigger, trigger + scenario.client_timeout + RETRY_WAVE_SECONDS)
+    start = fine_timing.retry_wave_start(series.get(fine_timing.RETRIES, []), search)
+    if start is None:
+        start = trigger + scenario.client_timeout
+    return start, start + RETRY_WAVE_SECONDS
+
+
+def _retry_wave_figures(scenario: Scenario, series: dict[str, Series], figure) -> None:
+    """How synchronized the retries were: when the clients sent them, and when connections
+    reached the device. Jitter changes these and not the verdict."""
+    start, end = retry_wave_window(scenario, series)
+    wave = f"the {end - start:g} s from when the surge's retries began (t = {start:.1f} s)"
+    def in_wave(name: str) -> Series:
+        return [(t, v) for t, v in series[name] if start <= t < end]
+
+    if fine_timing.RETRIES in series:
+        sent = fine_timing.peak_figures(in_wave(fine_timing.RETRIES))
+        figure(
+            "peak_retries_sent",
+            sent["peak"],
+            "retries/s",
+            f"highest rate of retries the clients sent in any 100 ms of {wave}, from the clients' "
+            "own record: a policy without jitter fires the retries of attempts that failed "
+            "together in one wave",
+        )
+        figure(
+            "retries_sent_peak_to_mean",
+            sent["peak_to_mean"],
+            "ratio",
+            "that peak over the mean of the same 100 ms slots: how synchronized the retries were",
+        )
+    if fine_timing.ARRIVALS in series:
+        arrived = fine_timing.peak_figures(in_wave(fine_timing.ARRIVALS))
+        figure(
+            "peak_arrivals_fine",
+            arrived["peak"],
+            "conn/s",
+            f"highest rate of connections arriving at the device in any 100 ms of {wave}, timed "
+            "by the device's kernel at the handshake",
+        )
+        figure(
+            "arrivals_peak_to_mean",
+            arrived["peak_to_mean"],
+            "ratio",
+            "that peak over the mean of the same 100 ms slots: how synchronized the connection "
+            "attempts were (about 1 to 2 for independent arrivals; more when retries fire in waves)",
+        )
 
 
 def _fall_and_recovery(goodput: Series, baseline: float | None, s: Scenario) -> tuple[bool, float | None]:

@@ -4,7 +4,8 @@ Locally (one process) or distributed (``--master`` plus ``--worker`` processes, 
 compose stack runs it): every process that runs clients exports its own client metrics on
 ``metrics_port``, and Prometheus adds them up; the master runs none. The master (or the one
 local process) also serves the live config API on locust's web port, and carries each change
-to the workers. See docs/clients.md.
+to the workers; and serves when the clients sent their attempts, which each worker ships to
+it. See docs/clients.md.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from locust import LoadTestShape, events  # first: locust's gevent patching must
 from locust.runners import MasterRunner, WorkerRunner
 from prometheus_client import CollectorRegistry, start_http_server
 
-from loadgen import config_sync, control_api
+from loadgen import attempts_api, config_sync, control_api, timeline_sync
+from loadgen.attempt_timeline import AttemptTimeline
 from loadgen.client import InternalClient
 from loadgen.config import load_raw_config
 from loadgen.live_config import LiveConfig
@@ -57,10 +59,15 @@ def set_up(environment, **_kwargs):
     runner = environment.runner
     if runner is None:
         return  # not a run (e.g. --list)
+    # this process's: its clients' attempts are counted here; a master's adds up its workers'
+    timeline = AttemptTimeline(clock=time.time)
     if not isinstance(runner, WorkerRunner):
         _serve_live_config(environment)
+        _serve_attempt_timeline(environment, timeline)
     if isinstance(runner, MasterRunner):
         return  # the master only coordinates; its workers run the clients and export metrics
+    if isinstance(runner, WorkerRunner):
+        timeline_sync.Worker(runner, timeline).start()
 
     def locust_stats(call, attempt, sent):
         environment.events.request.fire(
@@ -73,7 +80,7 @@ def set_up(environment, **_kwargs):
     InternalClient.runtime = Runtime(
         CONFIG, registry, clock=time.monotonic, sleep=gevent.sleep,
         worker_index=lambda: getattr(environment.runner, "worker_index", 0),
-        on_attempt=locust_stats, attempt_timer=gevent.Timeout)
+        on_attempt=locust_stats, on_send=timeline.record, attempt_timer=gevent.Timeout)
     worker = config_sync.Worker(runner, LIVE, InternalClient.runtime, ask=isinstance(runner, WorkerRunner))
     InternalClient.runtime.wait_for_config = worker.wait_for_first_config
     start_http_server(CONFIG.metrics_port, registry=registry)
@@ -92,6 +99,18 @@ def _serve_live_config(environment):
     if web_ui is not None:
         control_api.add_routes(web_ui.app, LIVE, master.publish, master.workers,
                                protect=getattr(web_ui, "auth_required_if_enabled", lambda view: view))
+
+
+def _serve_attempt_timeline(environment, timeline: AttemptTimeline):
+    """The master's part (a local runner's too): the attempts API, over the slots its workers
+    ship (a local runner's clients record straight into it)."""
+    runner = environment.runner
+    distributed = isinstance(runner, MasterRunner)
+    master = timeline_sync.Master(runner, timeline, (lambda: list(runner.clients)) if distributed else None)
+    web_ui = environment.web_ui
+    if web_ui is not None:
+        attempts_api.add_routes(web_ui.app, timeline, master.shipped,
+                                protect=getattr(web_ui, "auth_required_if_enabled", lambda view: view))
 
 
 @events.test_start.add_listener

@@ -37,6 +37,7 @@ class ClientContext:
     clock: Callable[[], float]
     sleep: Callable[[float], None]
     on_attempt: Callable[[Call, int, Sent], None] = lambda call, attempt, sent: None
+    on_send: Callable[[int], None] = lambda attempt: None  # as each attempt goes: when it was sent
 
     @property
     def policy_name(self) -> str:
@@ -77,6 +78,7 @@ def _attempts(call: Call, path: str, body: bytes | None, client: ClientContext, 
         if remaining <= 0:
             return DEADLINE_EXCEEDED, sent
         headers = {"X-Attempt": str(attempt), "X-Deadline-Ms": str(int(remaining * 1000))}
+        client.on_send(attempt)
         sent = client.transport.send(call.target, call.method, path, headers, body,
                                      min(client.profile.attempt_timeout_seconds, remaining))
         outcome = sent.outcome

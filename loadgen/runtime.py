@@ -35,7 +35,7 @@ class Runtime:
     def __init__(self, config: LoadgenConfig, registry: CollectorRegistry, clock: Callable[[], float],
                  sleep: Callable[[float], None], worker_index: Callable[[], int] = lambda: 0,
                  on_attempt: Callable[..., None] = lambda call, attempt, sent: None,
-                 attempt_timer=None):
+                 on_send: Callable[[int], None] = lambda attempt: None, attempt_timer=None):
         self.config = config
         self.clock = clock
         self.sleep = sleep
@@ -46,6 +46,7 @@ class Runtime:
         self.wait_for_config: Callable[[], None] = lambda: None
         self._worker_index = worker_index
         self._on_attempt = on_attempt
+        self._on_send = on_send
         self._attempt_timer = attempt_timer
         self._numbers = itertools.count()
         self._clients: set[RunningClient] = set()
@@ -113,7 +114,7 @@ class Runtime:
         if transport is None or transport.settings != settings:
             transport = Transport(*settings, self._attempt_timer)
         return ClientContext(profile, policy, transport, respect, self.metrics, self.cap, self.clock,
-                             self.sleep, self._on_attempt)
+                             self.sleep, self._on_attempt, self._on_send)
 
     def _new_cap(self) -> AttemptCap:
         return AttemptCap(self.config.max_attempts_per_second, self.clock, self.sleep,

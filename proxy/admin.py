@@ -15,6 +15,7 @@ from prometheus_client import CollectorRegistry
 from proxy.openapi import openapi_document
 from proxy.topology import Conflict, NotFound, Topology
 from stormlab_common.config import ConfigError
+from stormlab_common.time_slots import SLOT_SECONDS, WINDOW_EXPECTED, parse_window
 from stormlab_common.web import app_key, json_error, metrics_handler
 
 TOPOLOGY = app_key("topology", Topology)
@@ -41,6 +42,7 @@ def make_admin_app(topology: Topology, registry: CollectorRegistry) -> web.Appli
         web.patch("/links/{name}", patch_link),
         web.delete("/links/{name}", delete_link),
         web.post("/counters/reset", reset_counters),
+        web.get("/arrivals", get_arrivals),
     ]
     app.router.add_routes(routes)
     return app
@@ -137,6 +139,18 @@ async def delete_link(request: web.Request) -> web.Response:
 async def reset_counters(request: web.Request) -> web.Response:
     request.app[TOPOLOGY].reset_counters()
     return web.Response(status=204)
+
+
+async def get_arrivals(request: web.Request) -> web.Response:
+    topology = request.app[TOPOLOGY]
+    since, until, problems = parse_window(request.query.get, topology.arrivals.kept_since())
+    if problems:
+        count = len(problems)
+        summary = f"invalid arrivals query ({count} problem{'s' * (count != 1)}); {WINDOW_EXPECTED}"
+        return json_error(400, summary, problems=problems)
+    device = request.query.get("device")
+    return _ok({"slot_seconds": SLOT_SECONDS, "since": since, "until": until, "device": device,
+                "slots": topology.arrivals_window(since, until, device)})
 
 
 async def _json_object(request: web.Request) -> dict:

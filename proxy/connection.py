@@ -8,9 +8,11 @@ import asyncio
 import contextlib
 import socket
 import struct
+import time
 from typing import TYPE_CHECKING
 
 from proxy.admission import ConnectionTable, Refused
+from proxy.arrival_timeline import seconds_since_arrival
 from proxy.flow import Flow
 from proxy.http_tap import DROP, FORWARD, HttpTap
 from proxy.resolver import Unresolvable
@@ -85,12 +87,15 @@ class Connection:
         self._held: list[tuple[str, bytes | None]] = []  # arrived before the flows existed
         client.pause_reading()  # nothing is read until the device has taken the connection
         link.connections.add(self)
-        self._setup = self.loop.create_task(self._open())
+        # When the client knocked: the connection may have waited in the listen queue while
+        # the loop was busy, and the kernel knows for how long.
+        arrived_at = time.time() - seconds_since_arrival(client.get_extra_info("socket"))
+        self._setup = self.loop.create_task(self._open(arrived_at))
 
     # -- setting up ----------------------------------------------------------------------
-    async def _open(self) -> None:
+    async def _open(self, arrived_at: float) -> None:
         link, device = self.link, self.link.device
-        link.arrived(device.name)
+        link.arrived(device.name, arrived_at)
         if link.faults.resets_connection():
             link.count_attempt(device.name, "reset", "fault")
             self._end("fault", abort=True)

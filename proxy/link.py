@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from proxy.arrival_timeline import ArrivalTimeline
 from proxy.config import LinkConfig, ProxySettings
 from proxy.connection import CLIENT, Connection, Endpoint
 from proxy.device import Device
@@ -26,13 +27,14 @@ HTTP_OUTCOMES = ("forwarded", "answered_by_fault", "reset_by_fault")
 
 class Link:
     def __init__(self, name: str, config: LinkConfig, device: Device, settings: ProxySettings,
-                 metrics: ProxyMetrics, loop: asyncio.AbstractEventLoop):
+                 metrics: ProxyMetrics, loop: asyncio.AbstractEventLoop, arrivals: ArrivalTimeline):
         self.name = name
         self.loop = loop
         self.settings = settings
         self.connections: set[Connection] = set()
         self.stats = dict.fromkeys(ATTEMPT_OUTCOMES, 0)  # since the last counter reset
         self._metrics = metrics
+        self._arrivals = arrivals  # the proxy's one timeline, shared by every link
         self._server: asyncio.AbstractServer | None = None
         self.config = config
         self.device = device
@@ -112,8 +114,11 @@ class Link:
         self.stats[outcome] += 1
         self._metrics.connection_attempts.labels(device, self.name, outcome, reason).inc()
 
-    def arrived(self, device: str) -> None:
+    def arrived(self, device: str, arrived_at: float) -> None:
+        """A connection reached ``device`` at ``arrived_at`` (unix seconds, the kernel's
+        handshake time rather than the moment it was accepted)."""
         self._metrics.connection_arrivals.labels(device, self.name).inc()
+        self._arrivals.record(arrived_at, device)
 
     def admitted(self, device: str, waited_seconds: float) -> None:
         self.count_attempt(device, "accepted", "admitted")

@@ -9,12 +9,23 @@ from functools import cache
 from proxy.config import DEVICE_SCHEMA, LINK_SCHEMA, SETTINGS_SCHEMA
 from proxy.faults import FAULT_TYPES
 from stormlab_common.config import NAME_SCHEMA
+from stormlab_common.time_slots import KEEP_SECONDS, SLOT_SECONDS
 
 ERROR = {"type": "object", "required": ["error"],
          "properties": {"error": {"type": "string"},
                         "problems": {"type": "array", "items": {"type": "string"},
                                      "description": "one 'path: what is wrong' line per bad key"},
                         "known": {"type": "array", "items": {"type": "string"}}}}
+
+
+SLOT = {"type": "array", "description": "[slot start (unix seconds), connections that arrived in it]",
+        "prefixItems": [{"type": "number"}, {"type": "integer"}], "minItems": 2, "maxItems": 2}
+ARRIVALS = {"type": "object", "required": ["slot_seconds", "since", "until", "device", "slots"],
+            "properties": {"slot_seconds": {"type": "number"}, "since": {"type": "number"},
+                           "until": {"type": "number"}, "device": {"type": ["string", "null"]},
+                           "slots": {"type": "array", "items": SLOT,
+                                     "description": "every slot from the one holding since to the last one "
+                                                    "starting before until, oldest first, zeros included"}}}
 
 
 def _ref(name: str) -> dict:
@@ -32,6 +43,11 @@ def _responses(ok: int, body: dict | None, *errors: int) -> dict:
     for code in errors:
         out[str(code)] = {"description": texts[code], **_json(_ref("Error"))}
     return out
+
+
+def _query(name: str, kind: str, required: bool, description: str) -> dict:
+    return {"name": name, "in": "query", "required": required, "schema": {"type": kind},
+            "description": description}
 
 
 def _resource(kind: str, schema_name: str) -> dict:
@@ -87,7 +103,16 @@ def openapi_document() -> dict:
             "/counters/reset": {"post": {
                 "summary": "zero the counters this API shows (Prometheus counters only grow)",
                 "responses": _responses(204, None)}},
+            "/arrivals": {"get": {
+                "summary": f"connections arrived per {SLOT_SECONDS} s slot of wall-clock time (when the "
+                           "kernel took the handshake), at one device or all, "
+                           f"within the last {KEEP_SECONDS} s",
+                "parameters": [_query("since", "number", True, "window start, unix seconds"),
+                               _query("until", "number", True,
+                                      f"window end, unix seconds (at most {KEEP_SECONDS} s after since)"),
+                               _query("device", "string", False, "one device; all of them if left out")],
+                "responses": _responses(200, _ref("Arrivals"), 400, 404)}},
         },
         "components": {"schemas": {"Device": DEVICE_SCHEMA, "Link": link, "Settings": SETTINGS_SCHEMA,
-                                   "Error": ERROR, **faults}},
+                                   "Error": ERROR, "Arrivals": ARRIVALS, **faults}},
     }

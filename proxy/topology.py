@@ -7,8 +7,10 @@ touched, so a bad change leaves the previous configuration in force.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import asdict
 
+from proxy.arrival_timeline import ArrivalTimeline
 from proxy.config import (
     DEVICE_SCHEMA,
     LINK_SCHEMA,
@@ -37,10 +39,11 @@ class Conflict(Exception):
 
 class Topology:
     def __init__(self, config: ProxyConfig, metrics: ProxyMetrics,
-                 loop: asyncio.AbstractEventLoop | None = None):
+                 loop: asyncio.AbstractEventLoop | None = None, arrivals: ArrivalTimeline | None = None):
         self.settings = config.settings
         self._metrics = metrics
         self._loop = loop or asyncio.get_event_loop()
+        self.arrivals = arrivals or ArrivalTimeline(time.time)  # every link's, on the wall clock
         self._device_configs: dict[str, dict] = {}
         self._link_configs: dict[str, dict] = {}
         self.devices: dict[str, Device] = {}
@@ -157,6 +160,16 @@ class Topology:
         del self.links[name], self._link_configs[name]
         await link.close()
 
+    # -- when connections arrived ---------------------------------------------------------------
+    def arrivals_window(self, since: float, until: float, device: str | None) -> list[list[float | int]]:
+        """Arrivals per slot of the window, at ``device`` or at every device (None). A device
+        deleted since still answers for the arrivals it had."""
+        if device is not None:
+            known = set(self.devices) | self.arrivals.devices()
+            if device not in known:
+                raise NotFound("device", device, sorted(known))
+        return self.arrivals.window(since, until, device)
+
     # -- counters -----------------------------------------------------------------------------
     def reset_counters(self) -> None:
         """Zero the counters the admin API shows. Prometheus counters are left alone: they
@@ -169,7 +182,8 @@ class Topology:
     # -- helpers ------------------------------------------------------------------------------
     async def _start_link(self, name: str, body: dict) -> None:
         raw, config = self._checked_link(name, body)
-        link = Link(name, config, self.devices[config.device], self.settings, self._metrics, self._loop)
+        link = Link(name, config, self.devices[config.device], self.settings, self._metrics, self._loop,
+                    self.arrivals)
         try:
             await link.start()
         except OSError as exc:

@@ -110,6 +110,7 @@ def test_totals_add_up_across_workers(stack, clients, scale_workers, workers):
     wait_until(lambda: stack.value('count(up{job="loadgen"} == 1)') == workers, timeout=60,
                what=f"Prometheus scraping {workers} workers")
     before = settled_value(stack, "sum(stormlab_client_attempts_total)")
+    since = time.time()
     clients(8)  # locust clears its own statistics as a test starts: its totals count from here
     wait_until(lambda: stack.value("sum(stormlab_client_active_clients)") == 8, timeout=30,
                what="8 active clients summed over the workers")
@@ -123,6 +124,23 @@ def test_totals_add_up_across_workers(stack, clients, scale_workers, workers):
 
     ours, _ = wait_until(settled, timeout=30, interval=2, what="our totals to match locust's")
     assert ours >= 8 * 6 * 0.5  # 8 clients, ~1 request/s each, for 6 s (Poisson: allow slack)
+
+    # The sub-second record of when attempts were sent, summed over the workers by the master.
+    # It counts an attempt as it is sent, the counter as it ends: stopping the clients kills
+    # those in flight, which only the record has (8 clients, at most a few each).
+    until = time.time()
+    sends = wait_until(lambda: (lambda a: a if a["complete"] else None)(
+        locust(stack, f"/stormlab/attempts?since={since}&until={until}")),
+        timeout=10, what="every worker's attempts reported")
+    assert len(sends["workers"]) == workers
+    sent = sum(first + retries for _, first, retries in sends["slots"])
+    assert ours <= sent <= ours + 8 * 4
+    # The device timed the connections that arrived meanwhile (the clients' pooled ones, and
+    # the operator view's scrapes: no exact count to expect, but never none).
+    with urllib.request.urlopen(stack.url("proxy", 8474) + f"/arrivals?since={since}&until={until}",
+                                timeout=10) as response:
+        arrivals = json.loads(response.read())
+    assert sum(count for _, count in arrivals["slots"]) > 0
 
 
 ANNOUNCE = """

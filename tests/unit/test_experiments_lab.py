@@ -19,6 +19,7 @@ class FakeComponents(BaseHTTPRequestHandler):
     links: dict[str, dict] = {}
     failing: set[tuple[str, str]] = set()
     worker_generation_lag = 0  # how many GETs of the config the workers need to catch up
+    attempts_lag = 0  # how many GETs of the attempts before every worker has reported
 
     def _reply(self, status: int, body=None):
         data = json.dumps(body).encode() if body is not None else b""
@@ -58,6 +59,10 @@ class FakeComponents(BaseHTTPRequestHandler):
             applied = generation if gets_since >= cls.worker_generation_lag else generation - 1
             return self._reply(200, {"generation": generation, "config": {"clients": {"internal": {}}},
                                      "workers": {"w1": applied}})
+        if self.path.startswith("/stormlab/attempts?"):
+            polls = len([c for c in cls.calls if c[1].startswith("/stormlab/attempts?")])
+            return self._reply(200, {"slot_seconds": 0.1, "complete": polls > cls.attempts_lag,
+                                     "workers": {"w1": 0}, "slots": [[1.0, 2, 3]]})
         if self.path == "/stop":
             return self._reply(200, {})
         return self._reply(404, {"error": "unknown"})
@@ -102,6 +107,7 @@ def lab():
     FakeComponents.devices = {"border": {"connections": {"new_per_second": 100}}}
     FakeComponents.links = {"dns": {"device": "border", "upstream": "dns:8080"}}
     FakeComponents.worker_generation_lag = 0
+    FakeComponents.attempts_lag = 0
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeComponents)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield Lab(FakeStack(f"http://127.0.0.1:{server.server_address[1]}"))
@@ -167,3 +173,17 @@ def test_a_top_level_client_setting_keeps_the_runs_patch(lab):
     lab.set_client_setting("fetch_on_start", True)
     last = [body for method, _, body in FakeComponents.calls if method == "PUT"][-1]
     assert last["fetch_on_start"] is True and last["arrivals"] == {"requests_per_second": 2} and last["seed"] == 3
+
+
+def test_client_sends_wait_until_every_worker_has_reported_the_window(lab):
+    FakeComponents.attempts_lag = 2
+    answer = lab.client_sends(100.0, 112.5)
+    assert answer["slots"] == [[1.0, 2, 3]]
+    polls = [path for method, path, _ in FakeComponents.calls if path.startswith("/stormlab/attempts?")]
+    assert len(polls) == 3 and "since=100.0" in polls[0] and "until=112.5" in polls[0]
+
+
+def test_client_sends_never_complete_is_a_clear_error(lab):
+    FakeComponents.attempts_lag = 10**6
+    with pytest.raises(StackError, match="had not all reported"):
+        lab.client_sends(100.0, 112.5, timeout=0.3)

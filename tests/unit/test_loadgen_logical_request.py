@@ -5,6 +5,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from loadgen.attempt_cap import AttemptCap
+from loadgen.attempt_timeline import AttemptTimeline
 from loadgen.config import Call, Profile
 from loadgen.logical_request import SUCCESS, ClientContext, run_logical_request
 from loadgen.metrics import ClientMetrics
@@ -143,3 +144,37 @@ def test_a_backoff_past_the_deadline_gives_up_without_waiting():
     context, _transport, clock, _ = client([(Outcome(SHED, 503), 0.1)], policy)
     assert run_logical_request(CALL, "/", None, context)[0] == DEADLINE_EXCEEDED
     assert clock.now - 100.0 == pytest.approx(0.1)  # gave up at once, did not sleep 10 s
+
+
+def test_each_attempt_is_recorded_as_it_is_sent_in_its_slot():
+    policy = RetryTwiceAfter(delay=0.5)
+    context, transport, clock, _ = client(
+        [(Outcome(SHED, 503), 0.1), (Outcome(SHED, 503), 0.1), (Outcome("success", 200), 0.2)], policy)
+    timeline = AttemptTimeline(clock)  # the fake clock stands for the wall clock too
+    sends = []
+
+    def on_send(attempt):
+        sends.append((attempt, clock.now, len(transport.sent)))  # before its request goes
+        timeline.record(attempt)
+
+    context.on_send = on_send
+    assert run_logical_request(CALL, "/", None, context)[0] == SUCCESS
+    # sent at 100.0, then after 0.1 s answers and 0.5 s backoffs: 100.6 and 101.2
+    assert [(a, round(at, 3), before) for a, at, before in sends] == [(1, 100.0, 0), (2, 100.6, 1), (3, 101.2, 2)]
+    slots = {start: (first, retries) for start, first, retries in timeline.window(100.0, 101.5) if first or retries}
+    assert slots == {100.0: (1, 0), 100.6: (0, 1), 101.2: (0, 1)}
+
+
+def test_an_attempt_never_sent_is_not_recorded():
+    policy = RetryTwiceAfter(refuse_from=2)  # the second attempt is refused by the policy
+    context, _, _, _ = client([(Outcome(SHED, 503), 0.1)], policy)
+    sends = []
+    context.on_send = sends.append
+    run_logical_request(CALL, "/", None, context)
+    assert sends == [1]
+    context, _, clock, _ = client([(Outcome(SHED, 503), 0.1)] * 2, RetryTwiceAfter(delay=0.0), deadline=1.0)
+    context.cap = AttemptCap(1.0, clock, clock.sleep)  # the second attempt waits out the deadline
+    sends = []
+    context.on_send = sends.append
+    assert run_logical_request(CALL, "/", None, context)[0] == DEADLINE_EXCEEDED
+    assert sends == [1]

@@ -167,3 +167,14 @@ def test_a_stopped_client_is_no_longer_running_so_its_watcher_ends():
     assert rt.is_running(client)
     rt.client_stopped(client)
     assert not rt.is_running(client)
+
+
+def test_every_client_reports_its_sends_to_the_process_hook_before_and_after_a_change():
+    sends = []
+    rt = Runtime(BASE.config, CollectorRegistry(), Clock(), Clock().sleep, on_send=sends.append)
+    client = rt.new_client()
+    client.context.on_send(1)
+    rt.reconfigure(config({"clients": {"default": {"policy": {"name": "naive"}}}}))
+    client.context.on_send(2)
+    rt.new_client().context.on_send(3)
+    assert sends == [1, 2, 3]
