@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import math
-import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from experiments.results_io import write_bytes_atomic
 Series = dict[str, list[tuple[float, float]]]
 
 WIDTH, HEIGHT, DPI = 10, 4, 100
+LEGEND_ROOM = (0, 0, 0.74, 1)  # the axes' share of the figure: the legends go beside them, whole
 WINDOW_COLOURS = {"before": "tab:blue", "during": "tab:red", "after": "tab:green"}
 
 
@@ -230,12 +230,11 @@ def _draw(plot: Plot, panels: list[tuple[Panel, list[Line]]], series: Series,
         ax.set_xlim(start, end)
         ax.set_ylabel(panel.ylabel)
         ax.grid(True, alpha=0.3)
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
+        legend = ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
+        legend.set_in_layout(False)  # it goes in the room LEGEND_ROOM leaves, not in the layout's sums
     axes[0].set_title(plot.title)
     axes[-1].set_xlabel("seconds since run start (s)")
-    with warnings.catch_warnings():  # a legend beside a narrow plot: a looser layout is fine
-        warnings.simplefilter("ignore", UserWarning)
-        figure.tight_layout()
+    figure.tight_layout(rect=LEGEND_ROOM)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=DPI)
     return buffer.getvalue()
@@ -250,6 +249,11 @@ def _non_negative(series: Series, lines: list[Line]) -> bool:
     return all(v >= 0 for line in lines for _, v in series[line.series] if _finite(v))
 
 
+# Labels of windows and events outside a zoomed plot's range are cut off at the axes rather
+# than drawn beside them, and never count in the layout.
+INSIDE = {"clip_on": True, "in_layout": False}
+
+
 def _frame(ax, windows, events, labels: bool) -> None:
     """Shades the analysis windows and marks the timeline's events."""
     top = ax.get_xaxis_transform()  # x in data, y in axes fraction
@@ -257,10 +261,10 @@ def _frame(ax, windows, events, labels: bool) -> None:
         ax.axvspan(lo, hi, color=WINDOW_COLOURS.get(name, "tab:gray"), alpha=0.07, linewidth=0)
         if labels:
             ax.text(lo, 0.02, f" {name}", transform=top, fontsize="x-small", color="dimgray",
-                    va="bottom", ha="left", style="italic")
+                    va="bottom", ha="left", style="italic", **INSIDE)
     for at, name, ok in events:
         ax.axvline(at, color="dimgray" if ok else "tab:red", linewidth=0.9, linestyle="--")
         if labels:
             ax.text(at, 0.98, f" {name}" + ("" if ok else " (failed)"), transform=top, rotation=90,
                     fontsize="x-small", color="dimgray" if ok else "tab:red", va="top", ha="left",
-                    bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none", "pad": 1})
+                    bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none", "pad": 1}, **INSIDE)
