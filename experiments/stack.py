@@ -14,6 +14,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from stormlab_common.compose import ComposeMissing, compose_command
+
 ROOT = Path(__file__).resolve().parents[1]
 REQUIRED = ("api", "dns", "kv", "monitoring", "proxy", "loadgen", "loadgen-worker", "prometheus")
 
@@ -102,8 +104,10 @@ class Stack:
 
     def down(self) -> None:
         env = {**os.environ, "COMPOSE_PROJECT_NAME": self.project}
-        compose = os.environ.get("COMPOSE")
-        command = compose.split() if compose else _compose_command()
+        try:
+            command = compose_command()
+        except ComposeMissing as exc:
+            raise StackError(str(exc)) from None
         subprocess.run(
             [*command, "down", "--volumes", "--remove-orphans", "--timeout", "5"],
             cwd=ROOT,
@@ -152,8 +156,3 @@ class Stack:
                 images[service] = container.image.id
         return images
 
-
-def _compose_command() -> list[str]:
-    if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
-        return ["docker", "compose"]
-    return ["docker-compose"]

@@ -17,7 +17,15 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 
-from stormlab_common.time_slots import KEEP_SECONDS, KEEP_SLOTS, SLOT_SECONDS, slot_of, slots_to, start_of
+from stormlab_common.time_slots import (
+    KEEP_SECONDS,
+    KEEP_SLOTS,
+    SLOT_SECONDS,
+    SlotRing,
+    slot_of,
+    slots_to,
+    start_of,
+)
 
 __all__ = ["KEEP_SECONDS", "KEEP_SLOTS", "SLOT_SECONDS", "AttemptTimeline", "closes", "slot_of", "slots_to",
            "start_of"]
@@ -32,17 +40,16 @@ def closes(through: float, until: float) -> bool:
 class AttemptTimeline:
     def __init__(self, clock: Callable[[], float]):
         self._clock = clock
-        self._slots: dict[int, list[int]] = {}  # index -> [first tries, retries]
-        self._kept_from = -math.inf  # slots before it are gone
+        self._ring = SlotRing(clock, lambda: [0, 0])  # index -> [first tries, retries]
         self._taken_to = -math.inf  # slots before it are shipped: never counted again
 
     def record(self, attempt: int) -> None:
         """One attempt sent now: a first try if ``attempt`` is 1, a retry after."""
-        index = self._advance()
+        index = self._ring.advance()
         # The wall clock can step back: a slot already shipped is never reopened, its attempt
         # counts in the first one not shipped.
         index = max(index, self._taken_to)
-        self._slots.setdefault(index, [0, 0])[0 if attempt == 1 else 1] += 1
+        self._ring.counts(index)[0 if attempt == 1 else 1] += 1
 
     def closed_through(self) -> float:
         """The time before which every slot has ended: the start of the current one."""
@@ -51,41 +58,30 @@ class AttemptTimeline:
     def take_closed(self) -> list[list[int]]:
         """``[index, first, retries]`` for every slot that has ended and was not taken before,
         oldest first; they leave this timeline (a worker ships them to its master)."""
-        current = self._advance()
-        closed = sorted(index for index in self._slots if index < current)
+        current = self._ring.advance()
+        closed = [index for index in self._ring.indices() if index < current]
         self._taken_to = max(self._taken_to, current)
-        return [[index, *self._slots.pop(index)] for index in closed]
+        return [[index, *self._ring.pop(index)] for index in closed]
 
     def merge(self, triples: Iterable[list[int]]) -> None:
         """Adds slots taken from another timeline (a worker's); those no longer kept are dropped."""
-        self._advance()
+        self._ring.advance()
         for index, first, retries in triples:
-            if index >= self._kept_from:
-                counts = self._slots.setdefault(index, [0, 0])
+            if index >= self._ring.kept_from:
+                counts = self._ring.counts(index)
                 counts[0] += first
                 counts[1] += retries
 
     def kept_since(self) -> float:
         """The start of the oldest slot kept: at most ``KEEP_SECONDS`` ago."""
-        self._advance()
-        return start_of(self._kept_from)
+        return self._ring.kept_since()
 
     def window(self, since: float, until: float) -> list[list[float | int]]:
         """``[slot start, first, retries]`` for every slot from the one holding ``since`` to the
         last one starting before ``until``, those with no attempt included."""
-        return [[start_of(index), *self._slots.get(index, (0, 0))]
+        return [[start_of(index), *(self._ring.get(index) or (0, 0))]
                 for index in range(slot_of(since), slots_to(until))]
 
     def slots_held(self) -> int:
         """How many slots are held: at most ``KEEP_SLOTS + 1`` of those up to now."""
-        return len(self._slots)
-
-    def _advance(self) -> int:
-        """The current slot's index; forgets the slots that have aged out (memory stays bounded)."""
-        current = slot_of(self._clock())
-        kept_from = current - KEEP_SLOTS
-        if kept_from > self._kept_from:
-            self._kept_from = kept_from
-            for index in [index for index in self._slots if index < kept_from]:
-                del self._slots[index]
-        return current
+        return len(self._ring)

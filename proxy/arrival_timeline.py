@@ -15,12 +15,11 @@ generator and the experiment runner use, so the three line up slot for slot.
 
 from __future__ import annotations
 
-import math
 import socket
 import struct
 from collections.abc import Callable
 
-from stormlab_common.time_slots import KEEP_SLOTS, slot_of, slots_to, start_of
+from stormlab_common.time_slots import SlotRing, slot_of, slots_to, start_of
 
 # struct tcp_info (linux/tcp.h): eight u8 fields, then u32s; tcpi_last_data_recv is the 12th.
 _LAST_DATA_RECV_OFFSET = 8 + 4 * 11
@@ -49,55 +48,42 @@ def seconds_since_arrival(sock: socket.socket | None) -> float:
 
 class ArrivalTimeline:
     def __init__(self, clock: Callable[[], float]):
-        self._clock = clock
-        self._slots: dict[int, dict[str, int]] = {}  # index -> {device: arrivals}
-        self._kept_from = -math.inf  # slots before it are gone
+        self._ring = SlotRing(clock, dict)  # index -> {device: arrivals}
 
     def record(self, arrived_at: float, device: str) -> None:
         """One connection that arrived at ``device`` at ``arrived_at`` (unix seconds)."""
-        current = self._advance()
+        current = self._ring.advance()
         # Nothing arrives in the future; should the wall clock step back, count it now, so
         # no slot ahead of the present is ever held (memory stays bounded).
         index = min(slot_of(arrived_at), current)
-        if index < self._kept_from:
+        if index < self._ring.kept_from:
             return  # from before anything kept: the window it belongs to is gone
-        counts = self._slots.setdefault(index, {})
+        counts = self._ring.counts(index)
         counts[device] = counts.get(device, 0) + 1
 
     def window(self, since: float, until: float, device: str | None = None) -> list[list[float | int]]:
         """``[slot start, arrivals]`` for every slot from the one holding ``since`` to the last
         one starting before ``until``, those with none included; at one device, or at all of
         them (``device`` None)."""
-        self._advance()
+        self._ring.advance()
         return [[start_of(index), self._count(index, device)]
                 for index in range(slot_of(since), slots_to(until))]
 
     def kept_since(self) -> float:
         """The start of the oldest slot kept: at most ``KEEP_SECONDS`` ago."""
-        self._advance()
-        return start_of(self._kept_from)
+        return self._ring.kept_since()
 
     def devices(self) -> set[str]:
         """The devices with an arrival in a slot still kept (a deleted one's history included)."""
-        self._advance()
-        return {device for counts in self._slots.values() for device in counts}
+        self._ring.advance()
+        return {device for index in self._ring.indices() for device in self._ring.get(index)}
 
     def slots_held(self) -> int:
         """How many slots are held: at most ``KEEP_SLOTS + 1`` of those up to now."""
-        return len(self._slots)
+        return len(self._ring)
 
     def _count(self, index: int, device: str | None) -> int:
-        counts = self._slots.get(index)
+        counts = self._ring.get(index)
         if not counts:
             return 0
         return sum(counts.values()) if device is None else counts.get(device, 0)
-
-    def _advance(self) -> int:
-        """The current slot's index; forgets the slots that have aged out."""
-        current = slot_of(self._clock())
-        kept_from = current - KEEP_SLOTS
-        if kept_from > self._kept_from:
-            self._kept_from = kept_from
-            for index in [index for index in self._slots if index < kept_from]:
-                del self._slots[index]
-        return current

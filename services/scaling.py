@@ -23,12 +23,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shlex
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
+
+from stormlab_common.compose import ComposeMissing, compose_command
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICE_PORT = 8080
@@ -44,19 +44,16 @@ with urllib.request.urlopen(request, timeout=10) as response:
 """
 
 
-def compose_command() -> list[str]:
-    if os.environ.get("COMPOSE"):
-        return shlex.split(os.environ["COMPOSE"])
-    if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
-        return ["docker", "compose"]
-    if shutil.which("docker-compose"):
-        return ["docker-compose"]
-    raise SystemExit("scaling: neither 'docker compose' nor 'docker-compose' is installed")
+def _compose() -> list[str]:
+    try:
+        return compose_command()
+    except ComposeMissing as exc:
+        raise SystemExit(f"scaling: {exc}") from None
 
 
 def scale(project: str, service: str, replicas: int) -> None:
     env = {**os.environ, "COMPOSE_PROJECT_NAME": project}
-    done = subprocess.run([*compose_command(), "up", "-d", "--no-deps", "--no-recreate",
+    done = subprocess.run([*_compose(), "up", "-d", "--no-deps", "--no-recreate",
                            "--scale", f"{service}={replicas}", service],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     if done.returncode != 0:

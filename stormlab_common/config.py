@@ -63,6 +63,22 @@ def load_config(
 
     ``overrides`` are ``dotted.key=value`` strings from the command line (``--set``).
     """
+    merged = merged_layers(env_prefix=env_prefix, file=file, env=env, overrides=overrides)
+    problems = validation_problems(schema, merged)
+    if problems:
+        raise ConfigError(problems)
+    return fill_defaults(schema, merged)
+
+
+def merged_layers(
+    *,
+    env_prefix: str,
+    file: str | os.PathLike | None = None,
+    env: Mapping[str, str] | None = None,
+    overrides: list[str] | None = None,
+) -> dict[str, Any]:
+    """The YAML file, the environment and the ``--set`` overrides merged, later layers
+    winning, not yet validated. ConfigError for an unreadable file or a malformed override."""
     env = os.environ if env is None else env
     problems: list[str] = []
     file = file or env.get(env_prefix + CONFIG_FILE_KEY)
@@ -71,10 +87,9 @@ def load_config(
         merged = _deep_merge(merged, read_yaml_file(Path(file)))
     merged = _deep_merge(merged, _from_env(env, env_prefix))
     merged = _deep_merge(merged, _from_overrides(overrides or [], problems))
-    problems.extend(validation_problems(schema, merged))
     if problems:
         raise ConfigError(problems)
-    return fill_defaults(schema, merged)
+    return merged
 
 
 def validate(schema: Mapping[str, Any], instance: Any, source: str = "configuration",
@@ -97,6 +112,12 @@ def validation_problems(schema: Mapping[str, Any], instance: Any, prefix: tuple 
     for error in errors:
         problems.extend(_describe(error, tuple(prefix)))
     return problems
+
+
+def invalid_paths(schema: Mapping[str, Any], instance: Any) -> list[tuple]:
+    """Where in ``instance`` the schema finds a fault: one path per error, the faulty value's."""
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    return [tuple(error.absolute_path) for error in validator.iter_errors(instance)]
 
 
 def fill_defaults(schema: Mapping[str, Any], instance: Any) -> Any:
@@ -181,10 +202,31 @@ def _describe(error: jsonschema.ValidationError, prefix: tuple) -> list[str]:
         return [f"{where}: expected one of {options}, got {value!r}"]
     if kind == "const":
         return [f"{where}: expected {error.validator_value!r}, got {value!r}"]
+    if kind == "oneOf" and isinstance(schema.get("discriminator"), Mapping):
+        return _describe_tagged(value, schema, tuple(path))
     hint = schema.get("description")
     if kind == "pattern" and hint:
         return [f"{where}: expected {hint}, got {value!r}"]
     return [f"{where}: {error.message}" + (f" ({hint})" if hint else "")]
+
+
+def _describe_tagged(value: Any, schema: Mapping[str, Any], path: tuple) -> list[str]:
+    """A union told apart by one key (a policy's ``name``, a fault's ``type``): the key names
+    the variant, and the problems are that variant's own, not "valid under none of them"."""
+    if not isinstance(value, Mapping):
+        return []  # the union's own "type": "object" says it
+    tag = schema["discriminator"]["propertyName"]
+    if tag not in value:
+        return []  # its "required" says it
+    variants = {}
+    for variant in schema["oneOf"]:
+        tag_schema = variant.get("properties", {}).get(tag, {})
+        variants[tag_schema.get("const", (tag_schema.get("enum") or [None])[0])] = variant
+    chosen = variants.get(value[tag]) if isinstance(value[tag], str) else None
+    if chosen is None:
+        options = ", ".join(repr(option) for option in variants)
+        return [f"{dotted([*path, tag])}: expected one of {options}, got {value[tag]!r}"]
+    return validation_problems(chosen, value, path)
 
 
 def read_yaml_file(path: str | os.PathLike) -> dict[str, Any]:

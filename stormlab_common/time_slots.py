@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from typing import Any
 
 SLOT_SECONDS = 0.1  # fine enough to tell a wave fired together from one spread over 0.5 s
 KEEP_SECONDS = 600  # how far back a component answers for: a full-length run, and then some
@@ -70,3 +71,53 @@ def _seconds(name: str, text: str | None, problems: list[str]) -> float:
     if not math.isfinite(value):
         problems.append(f"{name}: expected a finite number (unix seconds), got {text!r}")
     return value
+
+
+class SlotRing:
+    """Counts per slot for the last ``KEEP_SECONDS``, by slot index: what each component's
+    timeline keeps (loadgen/attempt_timeline.py, proxy/arrival_timeline.py). Slots that age
+    out are forgotten as time passes, so memory stays bounded however long it runs.
+
+    ``empty`` makes a new slot's counts (e.g. ``lambda: [0, 0]``, or ``dict``).
+    """
+
+    def __init__(self, clock: Callable[[], float], empty: Callable[[], Any]):
+        self._clock = clock
+        self._empty = empty
+        self._slots: dict[int, Any] = {}
+        self.kept_from: float = -math.inf  # the index of the oldest slot kept; those before are gone
+
+    def advance(self) -> int:
+        """The current slot's index; forgets the slots that have aged out."""
+        current = slot_of(self._clock())
+        kept_from = current - KEEP_SLOTS
+        if kept_from > self.kept_from:
+            self.kept_from = kept_from
+            for index in [index for index in self._slots if index < kept_from]:
+                del self._slots[index]
+        return current
+
+    def counts(self, index: int) -> Any:
+        """The counts of slot ``index``, made empty if it holds none yet (the caller keeps
+        ``index`` within what is kept)."""
+        counts = self._slots.get(index)
+        if counts is None:
+            counts = self._slots[index] = self._empty()
+        return counts
+
+    def get(self, index: int) -> Any | None:
+        return self._slots.get(index)
+
+    def pop(self, index: int) -> Any:
+        return self._slots.pop(index)
+
+    def indices(self) -> list[int]:
+        return sorted(self._slots)
+
+    def kept_since(self) -> float:
+        """The start of the oldest slot kept: at most ``KEEP_SECONDS`` ago."""
+        self.advance()
+        return start_of(self.kept_from)
+
+    def __len__(self) -> int:
+        return len(self._slots)

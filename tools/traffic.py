@@ -13,15 +13,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import shlex
-import shutil
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, for stormlab_common
+from stormlab_common.compose import ComposeMissing, compose_command
 
 PUBLISHED = {  # compose service -> its published container port
     "prometheus": 9090,
@@ -44,19 +45,16 @@ REPORT = [
 ]
 
 
-def compose_command() -> list[str]:
-    if os.environ.get("COMPOSE"):
-        return shlex.split(os.environ["COMPOSE"])
-    if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
-        return ["docker", "compose"]
-    if shutil.which("docker-compose"):
-        return ["docker-compose"]
-    sys.exit("traffic: neither 'docker compose' nor 'docker-compose' is installed")
+def compose() -> list[str]:
+    try:
+        return compose_command()
+    except ComposeMissing as exc:
+        sys.exit(f"traffic: {exc}")
 
 
 def published_url(service: str) -> str | None:
     """http://host:port where the service's port is published, or None if it is not running."""
-    result = subprocess.run([*compose_command(), "port", service, str(PUBLISHED[service])],
+    result = subprocess.run([*compose(), "port", service, str(PUBLISHED[service])],
                             capture_output=True, text=True)
     address = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
     if result.returncode != 0 or not address or address.endswith(":0"):

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shlex
-import shutil
 import subprocess
 import time
 import urllib.parse
@@ -21,19 +19,11 @@ from pathlib import Path
 import docker
 import pytest
 
+from stormlab_common.compose import compose_command
+
 ROOT = Path(__file__).resolve().parents[2]
 PUBLISHED_PORT_VARIABLES = ["STORMLAB_PROXY_ADMIN_PORT", "STORMLAB_LOCUST_PORT",
                             "STORMLAB_PROMETHEUS_PORT", "STORMLAB_GRAFANA_PORT", "STORMLAB_PUSHGATEWAY_PORT"]
-
-
-def compose_command() -> list[str]:
-    if os.environ.get("COMPOSE"):
-        return shlex.split(os.environ["COMPOSE"])
-    if subprocess.run(["docker", "compose", "version"], capture_output=True).returncode == 0:
-        return ["docker", "compose"]
-    if shutil.which("docker-compose"):
-        return ["docker-compose"]
-    raise RuntimeError("neither 'docker compose' nor 'docker-compose' is installed")
 
 
 class Stack:

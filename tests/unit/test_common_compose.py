@@ -1,0 +1,32 @@
+"""Which Compose the host-side tools run (stormlab_common/compose.py)."""
+
+import pytest
+
+from stormlab_common import compose
+
+
+@pytest.fixture(autouse=True)
+def fresh():
+    compose.compose_command.cache_clear()
+    yield
+    compose.compose_command.cache_clear()
+
+
+def test_the_compose_variable_wins(monkeypatch):
+    monkeypatch.setenv("COMPOSE", "docker compose --ansi never")
+    assert compose.compose_command() == ["docker", "compose", "--ansi", "never"]
+
+
+def test_v1_when_v2_is_missing(monkeypatch, tmp_path):
+    (tmp_path / "docker-compose").write_text("#!/bin/sh\n")
+    (tmp_path / "docker-compose").chmod(0o755)
+    monkeypatch.delenv("COMPOSE", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))  # no `docker` binary at all
+    assert compose.compose_command() == ["docker-compose"]
+
+
+def test_neither_is_a_clear_error(monkeypatch, tmp_path):
+    monkeypatch.delenv("COMPOSE", raising=False)
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(compose.ComposeMissing, match="neither 'docker compose' .* nor 'docker-compose'"):
+        compose.compose_command()
