@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from grafana import clients, device, operators, overview
-from grafana.model import render
+from grafana.render import render
 
 DASHBOARDS_DIR = Path(__file__).resolve().parent / "dashboards"
 

@@ -14,30 +14,23 @@ import yaml
 
 from experiments.annotations import TAGS as ANNOTATION_TAGS
 from grafana import build_dashboards
-from stormlab_common import metric_names
 from stormlab_common.queries import BY_NAME
 from tests.grafana_support import (
-    all_selected,
     dashboard_files,
-    duration_seconds,
     load,
     panel_targets,
     panels,
     referenced_variables,
-    substitute,
     variables,
 )
+from tests.promql_support import SHARED_NAMES, base_metric, is_known_metric, metric_names_in, selectors_in
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARDS = {path.name: load(path) for path in dashboard_files()}
-SHARED_NAMES = {v for k, v in vars(metric_names).items() if k.isupper() and str(v).startswith("stormlab_")}
-OPERATOR_PREFIX = "operator_view:"  # the operators' copy of a series (prometheus/prometheus.yml)
 # Grafana's global variables a PromQL query may use
 GRAFANA_BUILTINS = {"__rate_interval", "__interval", "__interval_ms", "__range", "__range_s", "__range_ms"}
 # labels Prometheus adds to every scraped series, besides a metric's own
 TARGET_LABELS = {"job", "instance", "via"}
-PROMQL_WORDS = {"by", "without", "on", "ignoring", "group_left", "group_right", "bool", "offset",
-                "and", "or", "unless", "inf", "nan", "atan2"}
 
 
 def provisioned_datasource() -> dict:
@@ -50,41 +43,6 @@ def documented_labels() -> dict[str, set[str]]:
     """Each metric in docs/metrics.md's table and the labels its row lists."""
     rows = re.findall(r"^\| `(stormlab_[a-z_]+)` \| [^|]+ \| ([^|]+) \|", (ROOT / "docs/metrics.md").read_text(), re.M)
     return {name: {label.strip() for label in labels.split(",")} - {"(none)"} for name, labels in rows}
-
-
-def metric_names_in(expr: str) -> list[str]:
-    """The metric names a PromQL expression selects: what is left once strings, label
-    matchers, ranges, grouping clauses, function calls, keywords and numbers are set aside."""
-    text = re.sub(r'"(?:[^"\\]|\\.)*"', '""', expr)
-    text = re.sub(r"\{[^}]*\}", " ", text)
-    text = re.sub(r"\[[^\]]*\]", " ", text)
-    text = re.sub(r"\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)", " ", text)
-    names = []
-    for match in re.finditer(r"(?<![\w.:$])[a-zA-Z_:][\w:]*", text):
-        if text[match.end():].lstrip().startswith("(") or match.group() in PROMQL_WORDS:
-            continue  # a function, an aggregation, or a keyword
-        names.append(match.group())
-    return names
-
-
-def selectors_in(expr: str) -> list[tuple[str, set[str]]]:
-    """Each ``metric{matchers}`` in an expression: the metric and the labels it matches on."""
-    return [
-        (name, set(re.findall(r"(\w+)\s*(?:=~|!~|!=|=)", matchers)))
-        for name, matchers in re.findall(r"([a-zA-Z_:][\w:]*)\{([^}]*)\}", expr)
-    ]
-
-
-def base_metric(name: str) -> str:
-    """The shared name a series belongs to: operator_view:stormlab_x_bucket -> stormlab_x."""
-    name = name.removeprefix(OPERATOR_PREFIX)
-    return name if name in SHARED_NAMES else re.sub(r"_(bucket|sum|count)$", "", name)
-
-
-def is_known_metric(name: str) -> bool:
-    if name.startswith(OPERATOR_PREFIX):
-        return base_metric(name) in SHARED_NAMES  # the operators' copy of a component's metric
-    return name == "up" or name.startswith("scrape_") or base_metric(name) in SHARED_NAMES
 
 
 def walk(node, path=()):
@@ -284,68 +242,3 @@ def test_load_goodput_and_capacity_share_one_panel():
         wanted <= {target["expr"] for target in panel.get("targets", [])}
         for panel in panels(DASHBOARDS["stormlab-overview.json"])
     )
-
-
-@pytest.mark.parametrize(
-    ("expr", "names"),
-    [
-        ('sum by (le) (rate(stormlab_a_bucket{x="up"}[$__rate_interval]))', ["stormlab_a_bucket"]),
-        ("histogram_quantile(0.99, sum by (le, device) (rate(m_bucket[5m])))", ["m_bucket"]),
-        ('a / on (device) max by (device) (b{device=~"$device"}) or vector(1e6)', ["a", "b"]),
-        ("time() - max_over_time(timestamp(up{job=\"x\"} == 1)[5m:])", ["up"]),
-        ("sum(rate(operator_view:stormlab_x_total[1m])) > bool 0", ["operator_view:stormlab_x_total"]),
-    ],
-)
-def test_the_metric_name_parser(expr, names):
-    assert metric_names_in(expr) == names
-
-
-def test_unknown_metrics_are_caught():
-    assert not is_known_metric("stormlab_proxy_bytez_total")
-    assert not is_known_metric("operator_view:up")
-    assert not is_known_metric("node_cpu_seconds_total")
-    assert is_known_metric("operator_view:stormlab_service_request_duration_seconds_bucket")
-    assert is_known_metric("scrape_duration_seconds")
-
-
-# tests/grafana_support.py, the helper the integration test uses to run every panel's query
-
-
-def test_substitute_replaces_variables_and_grafanas_built_ins():
-    expr = 'rate(x{a=~"$a", b=~"${b}", c=~"${c:regex}", d=~"[[d]]"}[$__rate_interval]) / $__interval_ms'
-    values = {"a": ".*", "b": "api|dns", "c": "kv", "d": "x"}
-    assert substitute(expr, values) == 'rate(x{a=~".*", b=~"api|dns", c=~"kv", d=~"x"}[6s]) / 2000'
-    assert substitute("$__range $__range_s $__interval", {}, range_="1h", interval="4s") == "1h 3600 4s"
-
-
-def test_substitute_leaves_promql_group_references_and_names_a_missing_variable():
-    assert substitute('label_replace(up, "a", "$1", "b", "(.*)")', {}) == 'label_replace(up, "a", "$1", "b", "(.*)")'
-    with pytest.raises(KeyError, match=r"\$policy"):
-        substitute('x{policy=~"$policy"}', {})
-
-
-def test_panel_targets_include_collapsed_rows_and_skip_hidden_queries():
-    dashboard = {
-        "title": "d",
-        "panels": [
-            {"title": "p", "targets": [{"refId": "A", "expr": "up"}, {"refId": "B", "expr": "x", "hide": True}]},
-            {"title": "row", "type": "row", "panels": [{"title": "inner", "targets": [{"refId": "A", "expr": "y"}]}]},
-        ],
-    }
-    assert [(t.panel_title, t.ref_id, t.expr) for t in panel_targets(dashboard)] == [
-        ("p", "A", "up"),
-        ("inner", "A", "y"),
-    ]
-
-
-def test_every_panel_query_substitutes_to_plain_promql():
-    for dashboard in DASHBOARDS.values():
-        for target in panel_targets(dashboard):
-            expr = substitute(target.expr, all_selected(dashboard))
-            assert "$" not in expr.replace('"$1"', ""), expr
-
-
-def test_durations():
-    assert duration_seconds("6s") == 6 and duration_seconds("1h30m") == 5400
-    with pytest.raises(ValueError):
-        duration_seconds("5 minutes")
