@@ -11,7 +11,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help venv images up down ps logs demo traffic test test-unit test-integration test-experiments experiment experiments test-debian lint check-config bench-startup bench-proxy bench-services bench-clients trigger clean
+.PHONY: help venv images up down ps logs demo traffic test test-unit test-integration test-experiments experiment require-exp experiments test-debian lint check-config bench-startup bench-proxy bench-services bench-clients trigger clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -25,10 +25,10 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 images: ## build every image (offline from Debian packages where no registry is reachable)
-	tools/build-images.sh
+	@tools/build-images.sh
 
 up: images ## start the stack and wait until every container is healthy
-	tools/up.sh
+	@tools/up.sh
 
 down: ## stop the stack; remove its containers, networks and volumes
 	$(COMPOSE) down --volumes --remove-orphans --timeout 10
@@ -76,8 +76,12 @@ bench-services: venv ## the services' figures: capacity accuracy (W/S under over
 bench-clients: venv ## the clients' figures: open-loop fidelity (vs a closed loop) and attempts/s per worker
 	$(PY) -m benchmarks.clients_bench $(BENCH_ARGS)
 
-experiment: venv images ## run one scenario: make experiment EXP=retry-storm [TIME_SCALE=0.5]
-	$(PY) -m experiments run $(or $(EXP),$(error EXP=<scenario> please, e.g. EXP=retry-storm)) --time-scale $(or $(TIME_SCALE),1)
+experiment: require-exp venv images ## run one scenario: make experiment EXP=retry-storm [TIME_SCALE=0.5]
+	$(PY) -m experiments run $(EXP) --time-scale $(or $(TIME_SCALE),1)
+
+# Before anything is built: a missing EXP is said at once, not after the image build.
+require-exp:
+	@$(if $(EXP),true,echo "make experiment: say which scenario, e.g. make experiment EXP=retry-storm (`.venv/bin/python -m experiments list` lists them)" >&2; exit 2)
 
 experiments: venv images ## the whole scenario matrix at full length, with a summary (~25 min)
 	$(PY) -m experiments matrix --time-scale $(or $(TIME_SCALE),1)

@@ -37,14 +37,36 @@ choose_source() {
     fi
 }
 
+# The build's own output only when something was built, or it failed: with nothing changed,
+# one line (the legacy builder's ~190 lines of "Using cache" would bury what follows).
+# "Something was built" is read off the images themselves: an id that changed.
+image_ids() { local c; for c in services proxy loadgen prometheus pushgateway grafana; do
+    docker image inspect -f '{{.Id}}' "$(image_name "$c")" 2>/dev/null || echo none; done; }
+quiet_build() {
+    local output status=0 before
+    output=$(mktemp)
+    before=$(image_ids)
+    "$@" >"$output" 2>&1 || status=$?
+    if [ "$status" -ne 0 ]; then
+        cat "$output" >&2
+        rm -f "$output"
+        die "the image build failed (exit $status); its output is above"
+    fi
+    if [ "$(image_ids)" != "$before" ]; then
+        grep -vE 'DEPRECATED|legacy builder|BuildKit|docs\.docker\.com/go/buildx' "$output" >&2 || true
+        BUILT=yes
+    fi
+    rm -f "$output"
+}
+
 source=$(choose_source)
-log "building images ($source) with $COMPOSE"
 started=$SECONDS
+BUILT=no
 case "$source" in
     online)
         unset STORMLAB_PYTHON_BASE_IMAGE STORMLAB_PROMETHEUS_BASE_IMAGE STORMLAB_PUSHGATEWAY_BASE_IMAGE \
             STORMLAB_GRAFANA_BASE_IMAGE
-        STORMLAB_PIP_INSTALL=true $COMPOSE build "${PYTHON_COMPONENTS[@]}" prometheus pushgateway grafana
+        STORMLAB_PIP_INSTALL=true quiet_build $COMPOSE build "${PYTHON_COMPONENTS[@]}" prometheus pushgateway grafana
         ;;
     offline)
         STORMLAB_PYTHON_BASE_IMAGE=$(build_offline_base python tools/offline/python-base.packages)
@@ -53,8 +75,13 @@ case "$source" in
         STORMLAB_PUSHGATEWAY_BASE_IMAGE=$STORMLAB_PROMETHEUS_BASE_IMAGE
         export STORMLAB_PYTHON_BASE_IMAGE STORMLAB_PROMETHEUS_BASE_IMAGE STORMLAB_PUSHGATEWAY_BASE_IMAGE \
             STORMLAB_PIP_INSTALL=false
-        $COMPOSE build "${PYTHON_COMPONENTS[@]}" prometheus pushgateway
-        log "Grafana not built: it needs its official image, and no registry is reachable here"
+        quiet_build $COMPOSE build "${PYTHON_COMPONENTS[@]}" prometheus pushgateway
         ;;
 esac
-log "images ready in $((SECONDS - started)) s"
+without=""
+[ "$source" = offline ] && without="; Grafana not built (it needs its official image, and no registry is reachable)"
+if [ "$BUILT" = yes ]; then
+    log "images built ($source) in $((SECONDS - started)) s$without"
+else
+    log "images up to date ($source, $((SECONDS - started)) s)$without"
+fi
