@@ -81,7 +81,7 @@ experiment: require-exp venv images ## run one scenario: make experiment EXP=ret
 
 # Before anything is built: a missing EXP is said at once, not after the image build.
 require-exp:
-	@$(if $(EXP),true,echo "make experiment: say which scenario, e.g. make experiment EXP=retry-storm (`.venv/bin/python -m experiments list` lists them)" >&2; exit 2)
+	@$(if $(EXP),true,echo 'make experiment: say which scenario, e.g. make experiment EXP=retry-storm (.venv/bin/python -m experiments list lists them)' >&2; exit 2)
 
 experiments: venv images ## the whole scenario matrix at full length, with a summary (~25 min)
 	$(PY) -m experiments matrix --time-scale $(or $(TIME_SCALE),1)
