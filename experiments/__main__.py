@@ -163,44 +163,50 @@ def _run(scenarios, args, runs: int) -> int:
     if args.command == "matrix" and run_dirs:
         summary = write_summary(run_dirs, args.results / f"matrix-{run_dirs[0].name.split('-')[0]}")
         print(f"experiments: matrix summary: {summary}")
-        code = max(code, _report_comparisons(summary.parent / "summary.json"))
+        code = max(code, _report_comparisons(run_dirs))
     return code
 
 
 def _report_run(run_dir: Path) -> int:
-    import json
+    from experiments.numbers import figure
+    from experiments.report_sections import threshold
+    from experiments.results_io import RunFileError
+    from experiments.run_record import load_record
 
-    record = json.loads((run_dir / "run.json").read_text())
-    if record["status"] != "complete":
-        print(f"  {record['status']}: {record['error']}\n  partial results: {run_dir}", flush=True)
+    try:
+        record = load_record(run_dir)
+    except RunFileError as exc:
+        print(f"  the run's record could not be read: {exc}\n  results: {run_dir}", flush=True)
         return EXIT_FAILED
-    verdict = record["verdict"]
-    mark = "as expected" if verdict["matches"] else f"EXPECTED {verdict['expected']}"
-    print(f"  verdict: {verdict['verdict']} ({mark}): {verdict['reason']}", flush=True)
-    for check in record["hypothesis"] or []:
-        print(
-            f"  {'pass' if check['passed'] else 'FAIL'}: {check['name']} "
-            f"({check['aggregate']} {check['value']} {check['operator']} {check['threshold']})",
-            flush=True,
-        )
+    if record.status != "complete" or record.verdict is None:
+        print(f"  {record.status}: {record.error}\n  partial results: {run_dir}", flush=True)
+        return EXIT_FAILED
+    verdict = record.verdict
+    mark = "as expected" if verdict.matches else f"EXPECTED {verdict.expected}"
+    print(f"  verdict: {verdict.verdict} ({mark}): {verdict.reason}", flush=True)
+    checks = record.checks or ()
+    for check in checks:
+        print(f"  {'pass' if check.passed else 'FAIL'}: {check.name} "
+              f"({check.aggregate} {figure(check.value)} {check.operator} {threshold(check)})", flush=True)
     print(f"  report: {run_dir / 'report.md'}", flush=True)
     # A wrong verdict fails the run; a failed hypothesis check is reported (FAIL above, in the
     # report and the summary) but fails it only with --strict: some checks (the operator
     # view's blindness) still vary run to run, and CI gates on verdicts.
-    failed_checks = any(not c["passed"] for c in record["hypothesis"] or [])
-    return 0 if verdict["matches"] and not (STRICT and failed_checks) else EXIT_MISMATCH
+    failed_checks = any(not c.passed for c in checks)
+    return 0 if verdict.matches and not (STRICT and failed_checks) else EXIT_MISMATCH
 
 
-def _report_comparisons(summary_json: Path) -> int:
+def _report_comparisons(run_dirs: list[Path]) -> int:
     """Prints the cross-run comparisons; like hypothesis checks, a failed one fails the
     matrix only with --strict."""
-    import json
+    from experiments.numbers import figure
+    from experiments.summary import comparisons, readable_records
 
-    compared = json.loads(summary_json.read_text()).get("comparisons") or []
+    compared = comparisons(readable_records(run_dirs))
     for c in compared:
         result = {True: "pass", False: "FAIL", None: "not checked"}[c["passed"]]
-        print(f"  {result}: {c['scenario']}: {c['name']} ({c['figure']} {c['value']} {c['operator']} "
-              f"{c['other_value']} of {c['with']})", flush=True)
+        print(f"  {result}: {c['scenario']}: {c['name']} ({c['figure']} {figure(c['value'])} {c['operator']} "
+              f"{figure(c['other_value'])} of {c['with']})", flush=True)
     failed = any(c["passed"] is False for c in compared)
     return EXIT_MISMATCH if STRICT and failed else 0
 
@@ -211,9 +217,14 @@ class _StopMatrix(Exception):
 
 
 def _left_dirty(run_dir: Path) -> bool:
-    import json
+    from experiments.results_io import RunFileError
+    from experiments.run_record import load_record
 
-    notes = json.loads((run_dir / "run.json").read_text()).get("notes") or []
+    try:
+        notes = load_record(run_dir).notes
+    except RunFileError as exc:  # nothing says the stack was put back
+        print(f"  {exc}", file=sys.stderr)
+        return True
     for note in notes:
         if note.startswith("could not restore"):
             print(f"  {note}", file=sys.stderr)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import os
 
-import requests
+from experiments.clients.grafana import GrafanaClient
+from experiments.errors import ComponentError
+from experiments.run_record import RunRecord
 
 TAGS = ["stormlab"]
 
 
-def post(lab, record: dict, started_wall: float | None) -> str:
+def post(lab, record: RunRecord, started_wall: float | None) -> str:
     if lab.grafana is None:
         return "Grafana annotations skipped: Grafana is not running (see README: it cannot run offline)"
     password = os.environ.get("STORMLAB_GRAFANA_ADMIN_PASSWORD")
@@ -24,20 +26,17 @@ def post(lab, record: dict, started_wall: float | None) -> str:
         )
     if started_wall is None:
         return "Grafana annotations skipped: the timeline never started"
+    grafana = GrafanaClient(lab.grafana, password)
     posted = 0
-    for event in record["timeline"]:
-        body = {
-            "time": int(event["wall_time"] * 1000),
-            "tags": [*TAGS, record["scenario"]["name"], event["kind"]],
-            "text": f"{record['scenario']['name']}: {event['name']}: {event['detail']}",
-        }
+    scenario = record.scenario.name
+    for event in record.timeline:
         try:
-            answer = requests.post(
-                f"{lab.grafana}/api/annotations", json=body, auth=("admin", password), timeout=5
+            grafana.annotate(
+                int(event.wall_time * 1000),
+                [*TAGS, scenario, event.kind],
+                f"{scenario}: {event.name}: {event.detail}",
             )
-        except requests.RequestException as exc:
+        except ComponentError as exc:
             return f"Grafana annotations stopped after {posted}: {exc}"
-        if answer.status_code >= 400:
-            return f"Grafana annotations stopped after {posted}: {answer.status_code} {answer.text[:200]}"
         posted += 1
     return f"Grafana: {posted} annotations posted"

@@ -64,21 +64,21 @@ def run_demo(scenario: Scenario, stack: Stack, results: Path, *, once: bool, say
 
 
 def _tell_outcome(run_dir: Path, grafana: bool, say) -> int:
-    from experiments.results_io import RunFileError, read_run
+    from experiments.results_io import RunFileError
+    from experiments.run_record import load_record
 
     try:
-        run = read_run(run_dir)
+        record = load_record(run_dir)
     except RunFileError as exc:
         say(f"  the run's record could not be read: {exc}")
         return 3
-    verdict = run.get("verdict") or {}
-    if run.get("status") != "complete" or not verdict:
-        say(f"  the run did not complete ({run.get('status')}): {run.get('error')}")
+    verdict = record.verdict
+    if record.status != "complete" or verdict is None:
+        say(f"  the run did not complete ({record.status}): {record.error}")
         return 3
-    say(f"  verdict: {verdict['verdict'].upper()} "
-        f"({'as expected' if verdict['matches'] else 'expected ' + str(verdict['expected'])}): "
-        f"{verdict['reason']}")
+    say(f"  verdict: {verdict.verdict.upper()} "
+        f"({'as expected' if verdict.matches else 'expected ' + verdict.expected}): {verdict.reason}")
     say(f"  report: {run_dir / 'report.md'} (and report.html, with the plots inline)")
     if not grafana:
         say("  (no Grafana here: the report's plots show what the dashboards would)")
-    return 0 if verdict["matches"] else 1
+    return 0 if verdict.matches else 1

@@ -17,12 +17,16 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
-import requests
 from prometheus_client import CollectorRegistry, Gauge, push_to_gateway
 
+from experiments.clients.prometheus import PrometheusClient
 from stormlab_common import metric_names as names
 from stormlab_common.queries import BY_NAME
+
+if TYPE_CHECKING:
+    from experiments.run_record import RunRecord
 
 JOB = "stormlab_experiment"
 PHASES = ("warmup", "before", "trigger", "after", "action", "end")
@@ -45,19 +49,11 @@ def phase_of(timeline_phase: str, elapsed: float, warmup: float) -> str:
     return "action"  # "after <action name>"
 
 
-def verdict_of(record: dict) -> str:
+def verdict_of(record: RunRecord) -> str:
     """The verdict a finished run publishes: the judged one, else how the run ended."""
-    if record.get("status") == "complete" and record.get("verdict"):
-        return record["verdict"]["verdict"]
-    return "interrupted" if record.get("status") == "interrupted" else "failed"
-
-
-def prometheus_value(base_url: str, promql: str, timeout: float = PUSH_TIMEOUT) -> float | None:
-    """The instant value of a one-series query; None when it returns no series."""
-    answer = requests.get(f"{base_url}/api/v1/query", params={"query": promql}, timeout=timeout)
-    answer.raise_for_status()
-    result = answer.json()["data"]["result"]
-    return float(result[0]["value"][1]) if result else None
+    if record.status == "complete" and record.verdict is not None:
+        return record.verdict.verdict
+    return "interrupted" if record.status == "interrupted" else "failed"
 
 
 class ExperimentState:
@@ -123,11 +119,13 @@ class ExperimentState:
     def for_run(cls, scenario, lab, notes: list[str], rate_window: str) -> ExperimentState:
         """The state of ``scenario`` run on ``lab``, noting problems in ``notes`` (run.json's)."""
         promql = BY_NAME["goodput"].expression(rate_window)
+        # a client of its own: this one is used from the pushing thread, the lab's from the run's
+        prometheus = PrometheusClient(lab.prometheus.url, timeout=PUSH_TIMEOUT)
         return cls(
             scenario.name,
             lab.pushgateway,
             warmup=scenario.warmup,
-            goodput=lambda: prometheus_value(lab.prometheus, promql),
+            goodput=lambda: prometheus.query(promql),
             notes=notes,
         )
 

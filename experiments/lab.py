@@ -1,250 +1,159 @@
-"""The lab as an experiment changes it: the proxy, the services and the clients, reached only
-through their HTTP APIs. It remembers every change it makes, so ``restore`` puts the stack
-back as it found it, after a run, a failure or a Ctrl-C.
+"""The lab as an experiment changes it: the proxy, the services and the clients, each reached
+through its own client (experiments/clients/), every change undoable.
+
+Each change pushes its inverse onto one undo stack (experiments/undo.py) before it is made;
+``restore`` stops the clients, then pops every inverse, the last change first, so the stack
+is back as the lab found it after a run, a failure or a Ctrl-C. What each change sends is
+built purely in experiments/change_bodies.py, so a scenario can be checked offline.
 """
 
 from __future__ import annotations
 
-import copy
-import time
+from collections.abc import Callable
 
-import requests
-
-from experiments.stack import Stack, StackError
-
-HTTP_TIMEOUT = 10
+from experiments.change_bodies import (
+    client_patch_for_run,
+    client_setting_patch,
+    device_creation_body,
+    proxy_restore_body,
+    restoring_patch,
+    service_restore_body,
+    switched_client_patch,
+)
+from experiments.clients.loadgen import ATTEMPTS_TIMEOUT, LoadgenClient
+from experiments.clients.prometheus import PrometheusClient
+from experiments.clients.proxy import ProxyClient
+from experiments.clients.services import ServicesClient
+from experiments.errors import StackError
+from experiments.stack import Stack
+from experiments.undo import UndoStack
 
 
 class Lab:
     def __init__(self, stack: Stack):
         self.stack = stack
-        self.proxy = _required(stack, "proxy", 8474)
-        self.locust = _required(stack, "loadgen", 8089)
-        self.prometheus = _required(stack, "prometheus", 9090)
-        self.grafana = stack.url("grafana", 3000)
+        self.proxy = ProxyClient(_required(stack, "proxy", 8474))
+        self.loadgen = LoadgenClient(_required(stack, "loadgen", 8089))
+        self.prometheus = PrometheusClient(_required(stack, "prometheus", 9090))
+        self.services = ServicesClient(stack)
+        self.grafana = stack.url("grafana", 3000)  # None: no annotations
         self.pushgateway = stack.url("pushgateway", 9091)  # None: the run's state is not published
-        self.http = requests.Session()
-        self._devices: dict[str, dict | None] = {}  # as found (None: created by the run)
-        self._links: dict[str, dict] = {}
-        self._services: dict[str, dict] = {}
-        self._client_patch: dict | None = None
-        self._base_clients: dict = {}
+        self.undo = UndoStack()
+        self._known: dict[tuple[str, str], dict] = {}  # what the last change to each thing answered
+        self._created: set[str] = set()  # devices this run added
+        self._client_patch: dict | None = None  # the clients' config patch as last sent
+        self._base_profiles: dict = {}  # the loadgen's own client profiles
         self._count = 0
 
     # --- the device ---------------------------------------------------------------------------
     def device_arrivals(self, since: float, until: float) -> dict:
         """When connections arrived at the devices between two wall-clock times, per 100 ms,
         as each device's kernel timed the handshake (``GET /arrivals``, docs/proxy.md)."""
-        return _ok(self.http.get(f"{self.proxy}/arrivals", timeout=HTTP_TIMEOUT,
-                                 params={"since": since, "until": until}))
+        return self.proxy.arrivals(since, until)
 
     def patch_device(self, device: str, patch: dict) -> None:
-        if device not in self._devices:
-            found = self.http.get(f"{self.proxy}/devices/{device}", timeout=HTTP_TIMEOUT)
-            if found.status_code == 404:
-                self._call("POST", f"{self.proxy}/devices", {"name": device, **patch})
-                self._devices[device] = None
-                return
-            self._devices[device] = _ok(found)
-        self._call("PATCH", f"{self.proxy}/devices/{device}", patch)
+        """Change a device's settings; a device the stack does not have is created."""
+        if device in self._created:  # removing it undoes this change too
+            self.proxy.patch_device(device, patch)
+            return
+        before = self._before(("device", device), lambda: self.proxy.device(device))
+        if before is None:
+            self.undo.push(f"remove device {device}",
+                           lambda: self.proxy.delete_device(device, missing_ok=True))
+            self.proxy.create_device(device_creation_body(device, patch))
+            self._created.add(device)
+            return
+        body = proxy_restore_body(before)
+        self.undo.push(f"restore device {device}", lambda: self.proxy.patch_device(
+            device, restoring_patch(body, proxy_restore_body(self.proxy.device(device)))))
+        self._known[("device", device)] = self.proxy.patch_device(device, patch)
 
     def patch_link(self, link: str, patch: dict) -> None:
-        if link not in self._links:
-            self._links[link] = _ok(self.http.get(f"{self.proxy}/links/{link}", timeout=HTTP_TIMEOUT))
-        self._call("PATCH", f"{self.proxy}/links/{link}", patch)
+        before = self._before(("link", link), lambda: self.proxy.link(link))
+        body = proxy_restore_body(before)
+        self.undo.push(f"restore link {link}", lambda: self.proxy.patch_link(
+            link, restoring_patch(body, proxy_restore_body(self.proxy.link(link)))))
+        self._known[("link", link)] = self.proxy.patch_link(link, patch)
 
     # --- the services -------------------------------------------------------------------------
     def patch_service(self, service: str, patch: dict) -> None:
-        if service not in self._services:
-            self._services[service] = self.stack.call_service(service, "GET", "/admin/config")[0]
-        self.stack.call_service(service, "PATCH", "/admin/config", patch)
+        before = self._before(("service", service), lambda: self.services.config(service))
+        body = service_restore_body(before)
+        self.undo.push(f"restore {service} settings", lambda: self.services.patch_config(
+            service, restoring_patch(body, service_restore_body(self.services.config(service)))))
+        self._known[("service", service)] = self.services.patch_config(service, patch)
 
     def announce_membership(self, service: str) -> int:
-        """The scaling activity's announcement: the service's replicas, under a new version."""
-        network = f"{self.stack.project}_main"
-        endpoints = [
-            {
-                "replica": c.attrs["Config"]["Hostname"],
-                "address": f"{c.attrs['NetworkSettings']['Networks'][network]['IPAddress']}:8080",
-            }
-            for c in self.stack.containers(service)
-        ]
-        # republish: a new version every time, so every run's trigger makes the watching
-        # clients reconnect, not only the first one after the stack started
-        answers = self.stack.call_service(
-            "dns", "PUT", f"/admin/membership/{service}", {"endpoints": endpoints, "republish": True}
-        )
-        return answers[0].get("version", 0)
+        """The scaling activity's announcement: the service's replicas, under a new version
+        every time, so every run's trigger makes the watching clients reconnect, not only the
+        first one after the stack started. Not undone: a membership only moves forward."""
+        return self.services.announce_membership(service, self.stack.replica_endpoints(service))
 
     # --- the clients --------------------------------------------------------------------------
     def configure_clients(self, patch: dict, seed: int) -> None:
         """The clients' config for this run: the scenario's patch over the loadgen's base, with
         the base's client profiles replaced (not merged) when the scenario names its own."""
-        if self._client_patch is None:
-            self._base_clients = self._put_client_config({})["config"]["clients"]
-        patch = copy.deepcopy(patch)
-        if "clients" in patch:
-            patch["clients"] = {**dict.fromkeys(self._base_clients), **patch["clients"]}
-        patch["seed"] = seed
-        self._client_patch = patch
-        self._put_client_config(patch)
+        if self._client_patch is None:  # the base, as the loadgen has it without any patch
+            self._base_profiles = self.loadgen.put_config({})["config"]["clients"]
+        self._send_client_patch(client_patch_for_run(patch, self._base_profiles, seed))
 
     def patch_clients(self, profile_patch: dict) -> None:
         """Change every client profile, e.g. its policy (replaced whole, not merged)."""
-        patch = copy.deepcopy(self._client_patch or {})
-        profiles = patch.get("clients") or {}
-        names = [n for n, p in profiles.items() if p is not None] or list(self._base_clients)
-        for name in names:
-            profile = dict(profiles.get(name) or self._base_clients.get(name) or {})
-            profile.update(profile_patch)
-            profiles[name] = profile
-        patch["clients"] = {**dict.fromkeys(self._base_clients), **profiles}
-        self._client_patch = patch
-        self._put_client_config(patch)
+        self._send_client_patch(switched_client_patch(self._client_patch, self._base_profiles, profile_patch))
 
     def set_client_setting(self, key: str, value) -> None:
         """Change one top-level setting of the clients' config (e.g. ``fetch_on_start``)."""
-        patch = copy.deepcopy(self._client_patch or {})
-        patch[key] = value
+        self._send_client_patch(client_setting_patch(self._client_patch, key, value))
+
+    def _send_client_patch(self, patch: dict) -> None:
+        if self._client_patch is None:
+            # each PUT replaces the whole patch: the empty one, the base, undoes them all
+            self.undo.push("restore the clients' config", lambda: self.loadgen.put_config({}))
         self._client_patch = patch
-        self._put_client_config(patch)
+        self.loadgen.put_config(patch)
 
     @property
     def client_count(self) -> int:
         return self._count
 
     def set_client_count(self, count: int, spawn_rate: float = 100) -> None:
-        answer = self.http.post(
-            f"{self.locust}/swarm", timeout=HTTP_TIMEOUT, data={"user_count": count, "spawn_rate": spawn_rate}
-        )
-        body = _ok(answer)
-        if isinstance(body, dict) and body.get("success") is False:
-            raise StackError(f"locust refused the swarm: {body.get('message')}")
+        self.loadgen.swarm(count, spawn_rate)
         self._count = count
 
     def stop_clients(self) -> None:
-        self.http.get(f"{self.locust}/stop", timeout=HTTP_TIMEOUT)
+        self.loadgen.stop()
         self._count = 0
 
     def clients_stopped(self) -> bool:
-        stats = _ok(self.http.get(f"{self.locust}/stats/requests", timeout=HTTP_TIMEOUT))
-        return stats.get("state") in ("ready", "stopped") and not stats.get("user_count")
+        return self.loadgen.stopped()
 
-    def _put_client_config(self, patch: dict, timeout: float = 20) -> dict:
-        answer = _ok(self.http.put(f"{self.locust}/stormlab/config", json=patch, timeout=HTTP_TIMEOUT))
-        generation = answer["generation"]
-        deadline = time.monotonic() + timeout
-        while True:  # every worker has the config before any client runs under it
-            workers = answer.get("workers") or {}
-            if workers and all(g >= generation for g in workers.values()):
-                return answer
-            if time.monotonic() > deadline:
-                raise StackError(
-                    f"the load generator's workers did not apply config {generation} in "
-                    f"{timeout:.0f} s: {workers}"
-                )
-            time.sleep(0.2)
-            answer = _ok(self.http.get(f"{self.locust}/stormlab/config", timeout=HTTP_TIMEOUT))
-
-    def client_sends(self, since: float, until: float, timeout: float = 10) -> dict:
+    def client_sends(self, since: float, until: float, timeout: float = ATTEMPTS_TIMEOUT) -> dict:
         """When the clients sent their attempts between two wall-clock times, per 100 ms
-        (``GET /stormlab/attempts``, docs/clients.md). Waits until every worker has reported
-        past ``until``: workers report every half second, later when the machine is busy."""
-        deadline = time.monotonic() + timeout
-        while True:
-            answer = _ok(self.http.get(f"{self.locust}/stormlab/attempts", timeout=HTTP_TIMEOUT,
-                                       params={"since": since, "until": until}))
-            if answer.get("complete"):
-                return answer
-            if time.monotonic() > deadline:
-                raise StackError(
-                    f"the load generator's workers had not all reported their attempts up to the "
-                    f"end of the window after {timeout:.0f} s: {answer.get('workers')}"
-                )
-            time.sleep(0.5)
+        (``GET /stormlab/attempts``, docs/clients.md), once every worker has reported them."""
+        return self.loadgen.attempts(since, until, timeout)
 
     # --- observation ----------------------------------------------------------------------------
     def query_range(self, promql: str, start: float, end: float, step: float = 1.0) -> list[dict]:
-        answer = _ok(
-            self.http.get(
-                f"{self.prometheus}/api/v1/query_range",
-                timeout=60,
-                params={"query": promql, "start": start, "end": end, "step": step},
-            )
-        )
-        return answer["data"]["result"]
+        return self.prometheus.query_range(promql, start, end, step)
 
     def query(self, promql: str) -> float | None:
-        result = _ok(
-            self.http.get(f"{self.prometheus}/api/v1/query", timeout=HTTP_TIMEOUT, params={"query": promql})
-        )["data"]["result"]
-        return float(result[0]["value"][1]) if result else None
+        return self.prometheus.query(promql)
 
     # --- back as found ----------------------------------------------------------------------------
     def restore(self) -> list[str]:
-        """Undo every change, in reverse order of dependence; returns what could not be undone."""
-        failures = []
-        steps = [("stop the clients", self.stop_clients)]
-        if self._client_patch is not None:
-            steps.append(("restore the clients' config", lambda: self._put_client_config({})))
-        for link, found in self._links.items():
-            steps.append(
-                (
-                    f"restore link {link}",
-                    lambda link=link, found=found: self._call(
-                        "PATCH", f"{self.proxy}/links/{link}", _restorable(found)
-                    ),
-                )
-            )
-        for device, found in self._devices.items():
-            if found is None:
-                steps.append(
-                    (
-                        f"remove device {device}",
-                        lambda device=device: self._call("DELETE", f"{self.proxy}/devices/{device}"),
-                    )
-                )
-            else:
-                steps.append(
-                    (
-                        f"restore device {device}",
-                        lambda device=device, found=found: self._call(
-                            "PATCH", f"{self.proxy}/devices/{device}", _restorable(found)
-                        ),
-                    )
-                )
-        for service, found in self._services.items():
-            steps.append(
-                (
-                    f"restore {service} settings",
-                    lambda service=service, found=found: self.stack.call_service(
-                        service, "PATCH", "/admin/config", _service_restorable(found)
-                    ),
-                )
-            )
-        for what, step in steps:
-            try:
-                step()
-            except (requests.RequestException, StackError, KeyError, ValueError) as exc:
-                failures.append(f"{what}: {exc}")
-        self._links.clear()
-        self._devices.clear()
-        self._services.clear()
+        """Undo every change; returns what could not be undone (the other steps still ran)."""
+        # whatever the order of the changes, the clients stop before anything they use goes back
+        self.undo.push("stop the clients", self.stop_clients)
+        failures = self.undo.restore()
+        self._known.clear()
+        self._created.clear()
         self._client_patch = None
         return failures
 
-    def _call(self, method: str, url: str, body: dict | None = None):
-        return _ok(self.http.request(method, url, json=body, timeout=HTTP_TIMEOUT))
-
-
-def _restorable(found: dict) -> dict:
-    """A GET answer (``{"name", "config", "state", ...}``) as a PATCH body: its config, whole."""
-    return found["config"]
-
-
-def _service_restorable(found: dict) -> dict:
-    keep = ("capacity", "work", "queue", "mitigations")
-    return {k: v for k, v in found.items() if k in keep}
+    def _before(self, key: tuple[str, str], read: Callable[[], dict | None]) -> dict | None:
+        """How a thing is before a change: what the last change to it answered, else a fresh
+        read. Forgotten until the change answers, so after a failed change it is read again."""
+        return self._known.pop(key) if key in self._known else read()
 
 
 def _required(stack: Stack, service: str, port: int) -> str:
@@ -255,16 +164,3 @@ def _required(stack: Stack, service: str, port: int) -> str:
             "reaches it there (see docker-compose.yml)"
         )
     return url
-
-
-def _ok(response: requests.Response):
-    if response.status_code >= 400:
-        raise StackError(
-            f"{response.request.method} {response.url} answered {response.status_code}: {response.text[:500]}"
-        )
-    if not response.content:
-        return None
-    try:
-        return response.json()
-    except ValueError:
-        return response.text

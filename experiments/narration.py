@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
+from experiments.numbers import formatted
 from experiments.scenario import Scenario
 from stormlab_common.queries import BY_NAME
 
@@ -23,8 +24,8 @@ WHOLE = 0.9  # goodput at this share of its baseline or more counts as back
 STATUS_FIGURES = ("goodput", "demand", "retry_amplification", "connection_attempts", "connection_setup_limit")
 
 
-def _number(value: float | None, pattern: str = "{:.0f}") -> str:
-    return "?" if value is None or not math.isfinite(value) else pattern.format(value)
+def _number(value: float | None, spec: str = ".0f") -> str:
+    return "?" if value is None or not math.isfinite(value) else formatted(value, spec)
 
 
 class Narrator:
@@ -83,7 +84,7 @@ class Narrator:
         ratio = goodput / baseline if goodput is not None and baseline else None
         line = (f"goodput {_number(goodput)} req/s"
                 + (f" ({_number(100 * ratio)}% of baseline {_number(baseline)})" if ratio is not None else "")
-                + f", {_number(figures['retry_amplification'], '{:.1f}')} attempts per request, "
+                + f", {_number(figures['retry_amplification'], '.1f')} attempts per request, "
                 f"{_number(figures['connection_attempts'])} connection attempts/s vs a limit of "
                 f"{_number(figures['connection_setup_limit'])}")
         self._line(elapsed, line)
@@ -117,4 +118,4 @@ class Narrator:
             return None
 
     def _line(self, seconds: float, text: str) -> None:
-        self._say(f"  t+{seconds:>4.0f} s  {text}")
+        self._say(f"  t+{formatted(seconds, '>4.0f')} s  {text}")

@@ -21,6 +21,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from experiments.results_io import write_bytes_atomic
+from experiments.run_record import RunRecord
 
 Series = dict[str, list[tuple[float, float]]]
 
@@ -132,12 +133,13 @@ PLOTS: tuple[Plot, ...] = (
 PLOTS_BY_NAME = {plot.name: plot for plot in PLOTS}
 
 
-def render_plots(run: dict, series: Series, out_dir: Path) -> dict[str, str]:
-    """Draws every plot that has data into out_dir; returns {plot name: file name}."""
+def render_plots(record: RunRecord | None, series: Series, out_dir: Path) -> dict[str, str]:
+    """Draws every plot that has data into out_dir, framed by the record's timeline and
+    windows (none without a record); returns {plot name: file name}."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     usable = {name: samples for name, samples in series.items() if _has_data(samples)}
-    events, windows = _events(run), _windows(run)
+    events, windows = _events(record), _windows(record)
     written = {}
     for plot in PLOTS:
         target = out_dir / plot.file
@@ -171,31 +173,19 @@ def _resolve(panel: Panel, usable: Series) -> tuple[Panel, list[Line]]:
     return panel, [line for line in lines if line.series in usable]
 
 
-def _events(run: dict) -> list[tuple[float, str, bool]]:
-    """(seconds, name, ok) for each timeline event: when it ran, or else when it was planned."""
-    found = []
-    for event in run.get("timeline") or []:
-        if not isinstance(event, dict):
-            continue
-        at = event.get("executed_seconds")
-        if not _finite(at):
-            at = event.get("planned_seconds")
-        if _finite(at):
-            found.append((float(at), str(event.get("name") or event.get("action") or "event"),
-                          event.get("ok") is not False))
-    return found
-
-
-def _windows(run: dict) -> list[tuple[str, float, float]]:
-    windows = run.get("windows")
-    if not isinstance(windows, dict):
+def _events(record: RunRecord | None) -> list[tuple[float, str, bool]]:
+    """(seconds, name, ok) for each timeline event, when it ran."""
+    if record is None:
         return []
-    found = []
-    for name, bounds in windows.items():
-        if (isinstance(bounds, list | tuple) and len(bounds) == 2 and all(map(_finite, bounds))
-                and bounds[1] > bounds[0]):
-            found.append((str(name), float(bounds[0]), float(bounds[1])))
-    return found
+    return [(event.executed_seconds, event.name or event.action or "event", event.ok)
+            for event in record.timeline]
+
+
+def _windows(record: RunRecord | None) -> list[tuple[str, float, float]]:
+    """The analysis windows that span some time (an action followed at once by the next has none)."""
+    if record is None:
+        return []
+    return [(name, start, end) for name, (start, end) in record.windows.items() if end > start]
 
 
 def _draw(plot: Plot, panels: list[tuple[Panel, list[Line]]], series: Series,

@@ -23,7 +23,6 @@ from typing import Any
 Series = dict[str, list[tuple[float, float]]]
 
 SERIES_HEADER = ["series", "seconds", "value"]
-RUN_FORMAT = 1
 
 
 class RunFileError(ValueError):
@@ -121,22 +120,20 @@ def read_series_csv(path: str | os.PathLike) -> Series:
     return series
 
 
-def read_run(run_dir: str | os.PathLike) -> dict:
-    """The run's run.json as a dict. Raises RunFileError if it is missing, is not valid JSON,
-    is not an object, or comes from a newer run format."""
-    path = Path(run_dir) / "run.json"
+def read_json_object(path: str | os.PathLike, missing: str | None = None) -> dict:
+    """The JSON object in ``path``. Raises RunFileError if it is missing (``missing`` says so
+    in the caller's words), unreadable, not valid JSON, or not an object."""
+    path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise RunFileError(f"no run.json in {run_dir} (is it a run directory?)") from None
+        raise RunFileError(missing or f"no file {path}") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise RunFileError(f"cannot read {path}: {exc}") from exc
     try:
-        run = json.loads(text)
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise RunFileError(f"{path} is not valid JSON: {exc}") from None
-    if not isinstance(run, dict):
-        raise RunFileError(f"{path} should hold a JSON object, found {type(run).__name__}")
-    if run.get("format", RUN_FORMAT) != RUN_FORMAT:
-        raise RunFileError(f"{path} has format {run['format']!r}; this version reads format {RUN_FORMAT}")
-    return run
+    if not isinstance(data, dict):
+        raise RunFileError(f"{path} should hold a JSON object, found {type(data).__name__}")
+    return data

@@ -20,20 +20,25 @@ import platform
 import signal
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 from experiments import annotations, fine_timing
+from experiments.checks import query_series
 from experiments.experiment_state import ExperimentState, verdict_of
 from experiments.lab import Lab
 from experiments.narration import Narrator
-from experiments.results_io import write_json_atomic, write_series_csv
+from experiments.outcome import analysed, executed_events, started_record
+from experiments.results_io import write_series_csv
+from experiments.run_record import RunRecord, Versions, save_record
 from experiments.scenario import Scenario
 from experiments.stack import Stack
 from experiments.timeline import TimelineClock, plan_events
-from experiments.verdict import evaluate_checks, judge
 from stormlab_common.queries import QUERIES
 
 RATE_WINDOW = "6s"  # three scrapes at 2 s: steady enough, still quick to show a collapse
+STEP_SECONDS = 1.0  # every series, named or a check's query, sampled alike
+LAST_SCRAPE_SECONDS = 3  # one more scrape after the end, so the run's last seconds are in Prometheus
 DRAIN_TIMEOUT = 60
 
 
@@ -48,34 +53,12 @@ def run_scenario(
     started = dt.datetime.now(dt.UTC)
     run_dir = results_root / f"{started:%Y%m%dT%H%M%SZ}-{scenario.name}"
     run_dir.mkdir(parents=True, exist_ok=False)
-    record = {
-        "format": 1,
-        "scenario": {
-            "name": scenario.name,
-            "description": scenario.description,
-            "file": scenario.file,
-            "expect": {"verdict": scenario.expected_verdict, "reasoning": scenario.reasoning},
-            "raw": scenario.raw,
-        },
-        "status": "running",
-        "error": None,
-        "seed": scenario.seed,
-        "time_scale": scenario.time_scale,
-        "started_at": _iso(started),
-        "ended_at": None,
-        "versions": _versions(stack),
-        "timeline": [],
-        "windows": {k: list(v) for k, v in scenario.windows().items()},
-        "summary": None,
-        "verdict": None,
-        "hypothesis": None,
-        "notes": [],
-        "artifacts": {"series": "series.csv", "report_md": "report.md", "report_html": "report.html"},
-    }
-    write_json_atomic(run_dir / "run.json", record)
+    record = started_record(scenario, _iso(started), _versions(stack))
+    notes: list[str] = []  # appended to by the experiment state's thread too; copied into each write
+    save_record(run_dir, record)
     previous_sigterm = signal.signal(signal.SIGTERM, _raise_interrupted)
     lab = Lab(stack)
-    state = ExperimentState.for_run(scenario, lab, record["notes"], RATE_WINDOW)  # for the dashboards
+    state = ExperimentState.for_run(scenario, lab, notes, RATE_WINDOW)  # for the dashboards
     clock: TimelineClock | None = None
     series: dict = {}
     bar = _progress_bar(scenario, progress)
@@ -97,34 +80,34 @@ def run_scenario(
 
         clock = TimelineClock(events, tick)
         clock.run()
-        record["status"] = "complete"
+        record = replace(record, status="complete")
     except (KeyboardInterrupt, Interrupted):
-        record["status"], record["error"] = "interrupted", "stopped by the user (Ctrl-C or SIGTERM)"
+        record = replace(record, status="interrupted", error="stopped by the user (Ctrl-C or SIGTERM)")
     except Exception as exc:
-        record["status"], record["error"] = "failed", f"{type(exc).__name__}: {exc}"
+        record = replace(record, status="failed", error=f"{type(exc).__name__}: {exc}")
     finally:
         if bar is not None:
             bar.close()
         signal.signal(signal.SIGTERM, _raise_interrupted)  # clean-up itself may be interrupted once more
         try:
-            record["notes"] += [f"could not restore: {f}" for f in lab.restore()]
+            notes += [f"could not restore: {f}" for f in lab.restore()]
             if clock is not None and clock.started_wall is not None:
-                record["timeline"] = clock.executed
-                series = _collect(lab, clock.started_wall, clock.elapsed(), record)
+                record = _with_timeline(record, clock.executed, notes)
+                time.sleep(LAST_SCRAPE_SECONDS)
+                series = _collect(lab.prometheus, scenario, clock.started_wall, clock.elapsed(), notes)
                 if scenario.trigger is not None:
-                    series.update(_fine_timing(scenario, lab, clock.started_wall, record))
-            record["ended_at"] = _iso(dt.datetime.now(dt.UTC))
-            if record["status"] == "complete":
-                record["summary"], record["verdict"] = judge(scenario, series)
-                record["hypothesis"] = evaluate_checks(scenario, series)
+                    series.update(_fine_timing(scenario, lab, clock.started_wall, notes))
+            record = replace(record, ended_at=_iso(dt.datetime.now(dt.UTC)))
+            if record.status == "complete":
+                record = analysed(record, scenario, series)
             write_series_csv(run_dir / "series.csv", series)
-            record["notes"].append(annotations.post(lab, record, clock.started_wall if clock else None))
+            notes.append(annotations.post(lab, record, clock.started_wall if clock else None))
             state.finish(verdict_of(record))
-            write_json_atomic(run_dir / "run.json", record)
-            _write_report(run_dir, record)
+            save_record(run_dir, replace(record, notes=tuple(notes)))
+            _write_report(run_dir, replace(record, notes=tuple(notes)))
         finally:
             signal.signal(signal.SIGTERM, previous_sigterm)
-    if record["status"] == "interrupted":
+    if record.status == "interrupted":
         raise KeyboardInterrupt
     return run_dir
 
@@ -139,7 +122,17 @@ def _apply_settings(scenario: Scenario, lab: Lab) -> None:
     lab.configure_clients(scenario.client_config, scenario.seed)
 
 
-def _fine_timing(scenario: Scenario, lab: Lab, started_wall: float, record: dict) -> dict:
+def _with_timeline(record: RunRecord, executed: list[dict], notes: list[str]) -> RunRecord:
+    """The record with the timeline as executed; one that does not fit the record is a note,
+    so the rest of the run is still written."""
+    try:
+        return replace(record, timeline=executed_events(executed))
+    except Exception as exc:
+        notes.append(f"timeline not recorded: {type(exc).__name__}: {exc}")
+        return record
+
+
+def _fine_timing(scenario: Scenario, lab: Lab, started_wall: float, notes: list[str]) -> dict:
     """When attempts were sent and connections arrived, per 100 ms, from a second before the
     trigger to 5 s after its end (experiments/fine_timing.py). Each record missing is a note,
     not a failed run."""
@@ -152,56 +145,67 @@ def _fine_timing(scenario: Scenario, lab: Lab, started_wall: float, record: dict
         try:
             series.update(to_series(read(since, until), started_wall))
         except Exception as exc:
-            record["notes"].append(f"{what} not recorded: {type(exc).__name__}: {exc}")
+            notes.append(f"{what} not recorded: {type(exc).__name__}: {exc}")
     return series
 
 
 def _drain(lab: Lab, say) -> None:
     """No clients, no attempts waiting at the device: the run starts from quiet."""
-    lab.stop_clients()
-    deadline = time.monotonic() + DRAIN_TIMEOUT
-    while True:
+    from experiments.waiting import poll
+
+    def quiet() -> tuple[bool, float, float]:
         waiting = lab.query("sum(stormlab_proxy_waiting_connections)") or 0
         in_flight = lab.query("sum(stormlab_client_in_flight_requests)") or 0
-        if lab.clients_stopped() and waiting == 0 and in_flight == 0:
-            return
-        if time.monotonic() > deadline:
-            say(
-                f"warning: the stack did not drain in {DRAIN_TIMEOUT} s ({waiting:.0f} attempts waiting "
-                f"at the device, {in_flight:.0f} requests in flight); starting anyway"
-            )
-            return
-        time.sleep(1)
+        return lab.clients_stopped(), waiting, in_flight
+
+    def start_anyway(state: tuple[bool, float, float]) -> tuple[bool, float, float]:
+        _, waiting, in_flight = state
+        say(
+            f"warning: the stack did not drain in {DRAIN_TIMEOUT} s ({waiting:.0f} attempts waiting "
+            f"at the device, {in_flight:.0f} requests in flight); starting anyway"
+        )
+        return state
+
+    lab.stop_clients()
+    poll(quiet, lambda state: state == (True, 0, 0), timeout=DRAIN_TIMEOUT, every=1, timed_out=start_anyway)
 
 
-def _collect(lab: Lab, started_wall: float, elapsed: float, record: dict) -> dict:
-    """Every named series over the run, in seconds since its start; a failed query is noted and
-    skipped, never fatal: a partial run keeps what could be read."""
-    time.sleep(3)  # one more scrape, so the run's last seconds are in Prometheus
+def _collect(prometheus, scenario: Scenario, started_wall: float, elapsed: float, notes: list[str]) -> dict:
+    """Every named series, and every check's query as ``check:<n>``, over the run, in seconds
+    since its start, from ``prometheus`` (experiments/clients/prometheus.py). A failed query
+    is noted and skipped, never fatal: a partial run keeps what could be read."""
     end = started_wall + elapsed + 2
+    wanted = [(query.name, query.expression(RATE_WINDOW), query.by) for query in QUERIES]
+    wanted += [(name, promql, None) for name, promql in query_series(scenario).items()]
     series: dict[str, list[tuple[float, float]]] = {}
-    for query in QUERIES:
+    for name, promql, by in wanted:
         try:
-            result = lab.query_range(query.expression(RATE_WINDOW), started_wall, end)
+            result = prometheus.query_range(promql, started_wall, end, STEP_SECONDS)
         except Exception as exc:
-            record["notes"].append(f"series {query.name} not recorded: {exc}")
+            notes.append(f"series {name} not recorded: {exc}")
+            continue
+        if by is None and len(result) > 1:
+            labels = ", ".join(str(item["metric"]) for item in result[:3])
+            notes.append(f"series {name} not recorded: its query returned {len(result)} series "
+                         f"({labels}...); a series needs one (aggregate it, e.g. with sum(...), or "
+                         "select one by its labels)")
             continue
         for item in result:
-            name = query.name + item["metric"].get(query.by, "") if query.by else query.name
-            series[name] = [(round(float(t) - started_wall, 3), _number(v)) for t, v in item["values"]]
+            key = name + item["metric"].get(by, "") if by else name
+            series[key] = [(round(float(t) - started_wall, 3), _number(v)) for t, v in item["values"]]
     if "connection_setup_limit" in series:  # once every attempt needs a connection, this is capacity
         series["capacity"] = list(series["connection_setup_limit"])
     return series
 
 
-def _write_report(run_dir: Path, record: dict) -> None:
+def _write_report(run_dir: Path, record: RunRecord) -> None:
     try:
         from experiments.report import write_report
 
         write_report(run_dir)
     except Exception as exc:  # the data is safe in run.json and series.csv; say what is missing
-        record["notes"].append(f"report not written: {type(exc).__name__}: {exc}")
-        write_json_atomic(run_dir / "run.json", record)
+        note = f"report not written: {type(exc).__name__}: {exc}"
+        save_record(run_dir, replace(record, notes=(*record.notes, note)))
 
 
 def _progress_bar(scenario: Scenario, enabled: bool):
@@ -218,7 +222,7 @@ def _progress_bar(scenario: Scenario, enabled: bool):
     )
 
 
-def _versions(stack: Stack) -> dict:
+def _versions(stack: Stack) -> Versions:
     try:
         images = stack.image_ids()
     except Exception as exc:
@@ -227,7 +231,7 @@ def _versions(stack: Stack) -> dict:
         version = importlib.metadata.version("stormlab")
     except importlib.metadata.PackageNotFoundError:
         version = "unknown"
-    return {"stormlab": version, "python": platform.python_version(), "images": images}
+    return Versions(stormlab=version, python=platform.python_version(), images=images)
 
 
 def _number(value: str) -> float:

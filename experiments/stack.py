@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 from pathlib import Path
 
+from experiments.errors import ComponentError, StackError
+from experiments.waiting import poll
 from stormlab_common.compose import ComposeMissing, compose_command
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -29,12 +30,15 @@ try:
     with urllib.request.urlopen(request, timeout=10) as response:
         print(json.dumps({"status": response.status, "body": json.loads(response.read() or b"null")}))
 except urllib.error.HTTPError as error:
-    print(json.dumps({"status": error.code, "body": error.read().decode(errors="replace")}))
+    text = error.read().decode(errors="replace")
+    try:
+        body = json.loads(text)
+    except ValueError:
+        body = text
+    print(json.dumps({"status": error.code, "body": body}))
 """
-
-
-class StackError(RuntimeError):
-    """The stack is not there, not healthy, or refused a call."""
+SERVICE_PORT = 8080
+HEALTH_POLL_SECONDS = 1.0
 
 
 class Stack:
@@ -94,13 +98,14 @@ class Stack:
             raise StackError(
                 f"starting stack {self.project!r} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}"
             )
-        deadline = time.monotonic() + timeout
-        while problems := self.problems():
-            if time.monotonic() > deadline:
-                raise StackError(
-                    f"stack {self.project!r} not healthy after {timeout:.0f} s: " + "; ".join(problems)
-                )
-            time.sleep(1)
+
+        def unhealthy(problems: list[str]) -> list[str]:
+            raise StackError(
+                f"stack {self.project!r} not healthy after {timeout:.0f} s: " + "; ".join(problems)
+            )
+
+        poll(self.problems, lambda problems: not problems, timeout=timeout, every=HEALTH_POLL_SECONDS,
+             timed_out=unhealthy)
 
     def down(self) -> None:
         env = {**os.environ, "COMPOSE_PROJECT_NAME": self.project}
@@ -136,18 +141,20 @@ class Stack:
             code, output = container.exec_run(
                 ["python3", "-c", _CALL, method, path, json.dumps(body) if body is not None else ""]
             )
-            text = output.decode(errors="replace").strip().splitlines()
-            if code != 0 or not text:
-                raise StackError(
-                    f"{container.name}: {method} {path} failed: {output.decode(errors='replace')[-500:]}"
-                )
-            answer = json.loads(text[-1])
-            if answer["status"] >= 400:
-                raise StackError(
-                    f"{container.name}: {method} {path} answered {answer['status']}: {answer['body']}"
-                )
-            answers.append(answer["body"])
+            answers.append(replica_answer(container.name, method, path, code, output))
         return answers
+
+    def replica_endpoints(self, service: str) -> list[dict]:
+        """Every replica of ``service`` as its membership lists it: ``{"replica": hostname,
+        "address": "<ip on the main network>:8080"}``."""
+        network = f"{self.project}_main"
+        return [
+            {
+                "replica": c.attrs["Config"]["Hostname"],
+                "address": f"{c.attrs['NetworkSettings']['Networks'][network]['IPAddress']}:{SERVICE_PORT}",
+            }
+            for c in self.containers(service)
+        ]
 
     def image_ids(self) -> dict[str, str]:
         images = {}
@@ -156,3 +163,19 @@ class Stack:
                 images[service] = container.image.id
         return images
 
+
+def replica_answer(container: str, method: str, path: str, code: int, output: bytes):
+    """The body one replica answered through ``_CALL``; a ComponentError if it refused, a
+    StackError if the call could not be made in its container."""
+    text = output.decode(errors="replace")
+    lines = text.strip().splitlines()
+    try:
+        answer = json.loads(lines[-1]) if code == 0 and lines else None
+    except ValueError:
+        answer = None
+    if not isinstance(answer, dict) or "status" not in answer:
+        raise StackError(f"{container}: {method} {path} failed: {text[-500:]}")
+    if answer["status"] >= 400:
+        raise ComponentError(method, f"http://127.0.0.1:{SERVICE_PORT}{path} in {container}",
+                             answer["status"], answer.get("body"))
+    return answer.get("body")

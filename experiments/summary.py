@@ -19,8 +19,11 @@ import os
 from pathlib import Path
 from urllib.parse import quote
 
-from experiments.report import cell, format_number, format_value, table, text, verdict_facts
-from experiments.results_io import RunFileError, read_run, write_json_atomic, write_text_atomic
+from experiments.checks import OPERATORS
+from experiments.numbers import figure
+from experiments.report_text import cell, figure_value, table, text, verdict_facts
+from experiments.results_io import RunFileError, write_json_atomic, write_text_atomic
+from experiments.run_record import Figure, RunRecord, load_record
 
 FIGURES = ("baseline_goodput", "goodput_after", "retry_amplification", "time_to_recover",
            "peak_connection_attempts", "connection_setup_limit")
@@ -33,7 +36,7 @@ def write_summary(run_dirs: list[Path], out_dir: Path) -> Path:
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = [_row(Path(run_dir), out_dir) for run_dir in run_dirs]
-    compared = comparisons(_readable_runs(run_dirs))
+    compared = comparisons(readable_records(run_dirs))
     matching = sum(row["matches"] is True for row in rows)
     totals = {"runs": len(rows), "matching": matching, "not_matching": len(rows) - matching,
               "comparisons_failed": sum(c["passed"] is False for c in compared)}
@@ -44,58 +47,45 @@ def write_summary(run_dirs: list[Path], out_dir: Path) -> Path:
     return path
 
 
-def comparisons(runs: list[dict]) -> list[dict]:
+def comparisons(records: list[RunRecord]) -> list[dict]:
     """Every ``compare`` entry of every run, against the other scenario's run nearest before
     it in the matrix (the same round), or else the first one after it."""
     results = []
-    for index, run in enumerate(runs):
-        scenario = _mapping(run.get("scenario"))
-        for entry in _mapping(scenario.get("raw")).get("compare") or []:
-            others = [i for i, other in enumerate(runs)
-                      if _mapping(other.get("scenario")).get("name") == entry.get("with")]
+    for index, record in enumerate(records):
+        for claim in record.scenario.compare:
+            others = [i for i, other in enumerate(records) if other.scenario.name == claim.with_scenario]
             before = [i for i in others if i < index]
-            other = runs[before[-1] if before else others[0]] if others else None
-            mine = _value(run, entry.get("figure"))
-            theirs = None if other is None else _value(other, entry.get("figure"))
-            passed = None
-            if mine is not None and theirs is not None and entry.get("operator") in _OPERATORS:
-                passed = _OPERATORS[entry["operator"]](mine, theirs)
-            results.append({"name": entry.get("name"), "scenario": scenario.get("name"),
-                            "figure": entry.get("figure"), "operator": entry.get("operator"),
-                            "with": entry.get("with"), "value": mine, "other_value": theirs,
-                            "passed": passed})
+            other = records[before[-1] if before else others[0]] if others else None
+            mine = _value(record, claim.figure)
+            theirs = None if other is None else _value(other, claim.figure)
+            passed = None if mine is None or theirs is None else OPERATORS[claim.operator](mine, theirs)
+            results.append({"name": claim.name, "scenario": record.scenario.name, "figure": claim.figure,
+                            "operator": claim.operator, "with": claim.with_scenario, "value": mine,
+                            "other_value": theirs, "passed": passed})
     return results
 
 
-_OPERATORS = {"<": lambda a, b: a < b, "<=": lambda a, b: a <= b,
-              ">": lambda a, b: a > b, ">=": lambda a, b: a >= b}
-
-
-def _readable_runs(run_dirs: list[Path]) -> list[dict]:
-    runs = []
+def readable_records(run_dirs: list[Path]) -> list[RunRecord]:
+    """The records that can be read, in order (the others are FAIL rows already)."""
+    records = []
     for run_dir in run_dirs:
         try:
-            runs.append(read_run(Path(run_dir)))
+            records.append(load_record(Path(run_dir)))
         except RunFileError:
-            continue  # already a FAIL row; nothing to compare
-    return runs
+            continue
+    return records
 
 
-def _mapping(value) -> dict:
-    return value if isinstance(value, dict) else {}
-
-
-def _value(run: dict, figure) -> float | None:
-    value = _mapping(_mapping(run.get("summary")).get(figure)).get("value")
-    return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+def _value(record: RunRecord, name: str) -> float | None:
+    entry = (record.figures or {}).get(name)
+    return None if entry is None else entry.value
 
 
 def _comparisons_markdown(compared: list[dict]) -> str:
     if not compared:
         return ""
     lines = [[cell(c["scenario"]), cell(c["name"]), cell(c["figure"]),
-              f"{format_number(c['value'])} {c['operator']} {format_number(c['other_value'])} "
-              f"({cell(c['with'])})",
+              f"{figure(c['value'])} {c['operator']} {figure(c['other_value'])} ({cell(c['with'])})",
               {True: "PASS", False: "FAIL", None: "not checked (a run or a figure is missing)"}[c["passed"]]]
              for c in compared]
     return ("\n## Comparisons across runs\n\n"
@@ -105,33 +95,33 @@ def _comparisons_markdown(compared: list[dict]) -> str:
 def _row(run_dir: Path, out_dir: Path) -> dict:
     report = Path(os.path.relpath(run_dir / "report.md", out_dir)).as_posix()
     try:
-        run = read_run(run_dir)
+        record = load_record(run_dir)
     except RunFileError as exc:
         return {"run_dir": run_dir.name, "scenario": run_dir.name, "expected": None, "verdict": None,
                 "matches": False, "status": "unreadable", "error": str(exc), "report": report,
                 **{name: None for name in FIGURES}}
-    verdict, expected, matches = verdict_facts(run)
-    summary = run.get("summary") if isinstance(run.get("summary"), dict) else {}
-    scenario = run.get("scenario") if isinstance(run.get("scenario"), dict) else {}
-    return {"run_dir": run_dir.name, "scenario": scenario.get("name") or run_dir.name,
+    verdict, expected, matches = verdict_facts(record)
+    figures = record.figures or {}
+    return {"run_dir": run_dir.name, "scenario": record.scenario.name,
             "expected": expected, "verdict": verdict, "matches": matches is True,
-            "status": run.get("status"), "error": run.get("error"), "report": report,
-            **{name: _figure(summary.get(name)) for name in FIGURES}}
+            "status": record.status, "error": record.error, "report": report,
+            **{name: _figure(figures.get(name)) for name in FIGURES}}
 
 
-def _figure(entry) -> dict | None:
-    if not isinstance(entry, dict):
-        return None
-    return {"value": entry.get("value"), "unit": entry.get("unit")}
+def _figure(entry: Figure | None) -> dict | None:
+    return None if entry is None else {"value": entry.value, "unit": entry.unit}
+
+
+def _shown(entry: dict | None) -> str:
+    return figure_value(None if entry is None else Figure(entry["value"], entry["unit"], ""))
 
 
 def _connections(row: dict) -> str:
     peak, limit = row["peak_connection_attempts"], row["connection_setup_limit"]
-    shown = f"{format_value(peak)} vs {format_value(limit)}"
-    try:
-        return f"{shown} ({format_number(peak['value'] / limit['value'])}x)"
-    except (TypeError, KeyError, ZeroDivisionError):
-        return shown  # one side missing or not a number: no ratio to show
+    shown = f"{_shown(peak)} vs {_shown(limit)}"
+    if peak and limit and peak["value"] is not None and limit["value"]:
+        return f"{shown} ({figure(peak['value'] / limit['value'])}x)"
+    return shown  # one side missing: no ratio to show
 
 
 def _markdown(rows: list[dict], totals: dict) -> str:
@@ -142,8 +132,8 @@ def _markdown(rows: list[dict], totals: dict) -> str:
             verdict += f" ({row['status'] or 'status unknown'})"
         lines.append([cell(row["scenario"]), cell(row["expected"]), cell(verdict),
                       "PASS" if row["matches"] else "FAIL",
-                      format_value(row["baseline_goodput"]), format_value(row["goodput_after"]),
-                      format_value(row["retry_amplification"]), format_value(row["time_to_recover"]),
+                      _shown(row["baseline_goodput"]), _shown(row["goodput_after"]),
+                      _shown(row["retry_amplification"]), _shown(row["time_to_recover"]),
                       _connections(row), f"[report]({quote(row['report'])})"])
     problems = [f"- {text(row['run_dir'])}: {text(row['error'])}" for row in rows
                 if row["status"] != "complete" and row["error"]]

@@ -23,9 +23,9 @@ import gevent
 import gevent.pool
 from locust import User, constant, task
 
-from loadgen.config import Call
 from loadgen.logical_request import SUCCESS, run_logical_request
 from loadgen.runtime import Runtime
+from stormlab_common.contracts.loadgen import Call
 
 
 class InternalClient(User):
@@ -42,8 +42,8 @@ class InternalClient(User):
         self.runtime.metrics.dropped_arrivals.labels(policy)
         self.runtime.metrics.reconnects.labels(policy)
         if self.runtime.config.fetch_on_start:  # a booting instance fetches what it needs at once
-            for call in self.runtime.workload.first_call_per_target().values():
-                self._start(call)
+            for name in self.runtime.workload.first_call_per_target().values():
+                self._start(name)
 
     def on_stop(self) -> None:
         if self._watcher is not None:
@@ -60,37 +60,38 @@ class InternalClient(User):
                 gevent.sleep(delay)  # late (a busy process)? then send at once and catch up
             self._start(runtime.workload.pick(rng))
 
-    def _start(self, call: Call) -> None:
+    def _start(self, name: str) -> None:
         context = self._client.context  # the request keeps it to its end, whatever changes meanwhile
         if len(self._requests) >= self.runtime.config.max_in_flight_per_client:
             self.runtime.metrics.dropped_arrivals.labels(context.policy_name).inc()
             return
-        path, body = self.runtime.workload.request(call, self._client.rng)
-        self._requests.spawn(run_logical_request, call, path, body, context)
+        workload = self.runtime.workload
+        path, body = workload.request(name, self._client.rng)
+        self._requests.spawn(run_logical_request, name, workload.calls[name], path, body, context)
 
     def _watch_membership(self) -> None:
         watch = self.runtime.config.membership
-        path = f"/v1/membership/{watch['service']}"
-        call = Call("membership", watch["target"], "GET", path, 1, 1.0, 0, None)
+        path = f"/v1/membership/{watch.service}"
+        call = Call(watch.target, path)
         seen = None
-        gevent.sleep(self._client.rng.uniform(0, watch["poll_seconds"]))  # clients poll out of step
+        gevent.sleep(self._client.rng.uniform(0, watch.poll_seconds))  # clients poll out of step
         # Ends with its client even if the kill in on_stop is lost (a user stopped mid-request
         # in a storm): a watcher outliving its client would poll forever, one run after another.
         while self.runtime.is_running(self._client):
-            result, sent = run_logical_request(call, path, None, self._client.context)
+            result, sent = run_logical_request("membership", call, path, None, self._client.context)
             version = _version(sent.data) if result == SUCCESS and sent is not None else None
             if version is not None:
-                self.runtime.metrics.membership_version.labels(watch["service"]).set(version)
+                self.runtime.metrics.membership_version.labels(watch.service).set(version)
                 if seen is not None and version != seen:
                     self._reconnect()
                 seen = version
-            gevent.sleep(watch["poll_seconds"])
+            gevent.sleep(watch.poll_seconds)
 
     def _reconnect(self) -> None:
         self._client.context.transport.reconnect()
         self.runtime.metrics.reconnects.labels(self._client.context.policy_name).inc()
-        for call in self.runtime.workload.first_call_per_target().values():
-            self._start(call)
+        for name in self.runtime.workload.first_call_per_target().values():
+            self._start(name)
 
 
 def _version(data: bytes) -> int | None:

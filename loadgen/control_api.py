@@ -8,13 +8,12 @@ each has applied (loadgen/config_sync.py).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 
-from flask import Flask, request
+from flask import Flask
 
-from loadgen.live_config import LiveConfig
-from stormlab_common.config import ConfigError
+from loadgen.http_guard import count, error, json_view, read_json_body
+from loadgen.live_config import LiveConfig, PatchRefused
 
 PATH = "/stormlab/config"
 
@@ -31,22 +30,19 @@ def add_routes(app: Flask, live: LiveConfig, publish: Callable[[], None],
         return state()
 
     def put_config():
-        try:
-            patch = json.loads(request.get_data(as_text=True))
-        except ValueError as exc:
-            return _error("the body is not JSON: send a JSON object (a merge patch)", [str(exc)])
+        patch, refusal = read_json_body()
+        if refusal is not None:
+            return refusal
         try:
             live.replace(patch)
-        except ConfigError as exc:
-            count = len(exc.problems)
-            return _error(f"invalid configuration patch ({count} problem{'s' * (count != 1)}); "
-                          "nothing changed", exc.problems)
+        except PatchRefused as exc:
+            if exc.malformed:
+                return error(400, f"invalid configuration patch ({count(exc.problems)}); nothing changed",
+                             exc.problems)
+            return error(409, f"the configuration patch conflicts with the base config or with what locust "
+                              f"read at start ({count(exc.problems)}); nothing changed", exc.problems)
         publish()
         return state()
 
-    app.add_url_rule(PATH, "stormlab_config_get", protect(get_config), methods=["GET"])
-    app.add_url_rule(PATH, "stormlab_config_put", protect(put_config), methods=["PUT"])
-
-
-def _error(summary: str, problems: list[str]):
-    return {"error": summary, "problems": problems}, 400
+    app.add_url_rule(PATH, "stormlab_config_get", protect(json_view(get_config)), methods=["GET"])
+    app.add_url_rule(PATH, "stormlab_config_put", protect(json_view(put_config)), methods=["PUT"])

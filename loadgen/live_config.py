@@ -3,49 +3,53 @@ experiment runner put over it (an RFC 7386 JSON merge patch), and a generation c
 changes.
 
 Each change replaces the patch whole, so the same change sent twice gives the same config and
-``{}`` gives the base back. A patch is checked as fully as the config file (the same schema,
-the same cross-checks); a few keys are read once at start, and a patch may not change them,
-since the change would silently not apply.
+``{}`` gives the base back. A patch is checked as fully as the config file, by the contract's
+rules (stormlab_common/contracts/loadgen_patch.py), which also refuse a change to the few keys
+read once at start.
 """
 
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 
-from loadgen.config import SCHEMA, LoadgenConfig, build_config
-from stormlab_common.config import ConfigError, merge_patch, validate
+from stormlab_common.config import ConfigError
+from stormlab_common.contracts.loadgen import LoadgenConfig, parse_config
+from stormlab_common.contracts.loadgen_patch import patch_is_well_formed, patched_config
+from stormlab_common.model import dump
 
 SOURCE = "configuration patch"
-FIXED_KEYS = {
-    "metrics_port": "the metrics server is bound at start",
-    "shape": "locust picks its load shape at start",
-    "membership": "each client starts its membership watch with it",
-}
+
+
+class PatchRefused(ConfigError):
+    """A refused patch; ``malformed``: the patch itself does not fit the patch schema (else it
+    is well formed, and conflicts with the base)."""
+
+    def __init__(self, problems: list[str], malformed: bool):
+        super().__init__(problems, SOURCE)
+        self.malformed = malformed
 
 
 class LiveConfig:
-    def __init__(self, base: dict):
-        """``base``: schema-valid, defaults filled (loadgen.config.load_raw_config)."""
-        self.base = base
+    def __init__(self, base: Mapping):
+        """``base``: the config data as loaded (loadgen.config.load_base); ConfigError if bad."""
+        self.base = copy.deepcopy(dict(base))
+        self.base_config = parse_config(self.base)
         self.patch: dict = {}
         self.generation = 0
-        self.raw = base  # the effective config: the base with the patch, defaults filled
-        self.config = build_config(base)
+        self.config = self.base_config  # the effective config: the base with the patch
 
-    def check(self, patch) -> tuple[dict, LoadgenConfig]:
-        """The raw and typed config ``patch`` makes of the base; ConfigError names every problem."""
-        if not isinstance(patch, dict):
-            raise ConfigError([f"(top level): expected a JSON object (a merge patch), got {_kind(patch)}"],
-                              SOURCE)
-        raw = validate(SCHEMA, merge_patch(self.base, patch), SOURCE)
-        fixed = [f"{key}: cannot change while locust runs ({why}); restart locust with it in its config"
-                 for key, why in FIXED_KEYS.items() if raw[key] != self.base[key]]
-        if fixed:
-            raise ConfigError(fixed, SOURCE)
+    @property
+    def raw(self) -> dict:
+        """The effective config as plain data, every default filled in (what GET answers)."""
+        return dump(self.config)
+
+    def check(self, patch) -> LoadgenConfig:
+        """The config ``patch`` makes of the base; PatchRefused names every problem."""
         try:
-            return raw, build_config(raw)
+            return patched_config(self.base, patch, SOURCE)
         except ConfigError as exc:
-            raise ConfigError(exc.problems, SOURCE) from None
+            raise PatchRefused(exc.problems, malformed=not patch_is_well_formed(patch)) from None
 
     def replace(self, patch) -> LoadgenConfig:
         """The master's change: the next generation (nothing changes if the patch is bad)."""
@@ -53,15 +57,10 @@ class LiveConfig:
 
     def adopt(self, generation: int, patch) -> LoadgenConfig:
         """A worker's copy of the master's change, under the master's generation number."""
-        self.raw, self.config = self.check(patch)
+        self.config = self.check(patch)
         self.patch, self.generation = copy.deepcopy(patch), generation
         return self.config
 
     def message(self) -> dict:
         """What the master sends its workers: enough for each to rebuild the same config."""
         return {"generation": self.generation, "patch": self.patch}
-
-
-def _kind(value) -> str:
-    kinds = {list: "an array", str: "a string", bool: "true or false", type(None): "null"}
-    return kinds.get(type(value), "a number")

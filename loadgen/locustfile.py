@@ -5,7 +5,7 @@ compose stack runs it): every process that runs clients exports its own client m
 ``metrics_port``, and Prometheus adds them up; the master runs none. The master (or the one
 local process) also serves the live config API on locust's web port, and carries each change
 to the workers; and serves when the clients sent their attempts, which each worker ships to
-it. See docs/clients.md.
+it; and the OpenAPI document of both. See docs/clients.md.
 """
 
 from __future__ import annotations
@@ -21,20 +21,19 @@ from locust import LoadTestShape, events  # first: locust's gevent patching must
 from locust.runners import MasterRunner, WorkerRunner
 from prometheus_client import CollectorRegistry, start_http_server
 
-from loadgen import attempts_api, config_sync, control_api, timeline_sync
+from loadgen import attempts_api, config_sync, control_api, http_guard, openapi, timeline_sync
 from loadgen.attempt_timeline import AttemptTimeline
 from loadgen.client import InternalClient
-from loadgen.config import load_raw_config
+from loadgen.config import load_base
 from loadgen.live_config import LiveConfig
 from loadgen.runtime import Runtime
-from loadgen.shape_plan import plan
 from stormlab_common.config import ConfigError
 
 log = logging.getLogger("loadgen")
 logging.getLogger("urllib3").setLevel(logging.ERROR)  # a full pool's discards are expected in a storm
 
 try:
-    LIVE = LiveConfig(load_raw_config())
+    LIVE = LiveConfig(load_base())
 except ConfigError as exc:
     print(f"loadgen: {exc}", file=sys.stderr)
     sys.exit(2)
@@ -64,14 +63,15 @@ def set_up(environment, **_kwargs):
     if not isinstance(runner, WorkerRunner):
         _serve_live_config(environment)
         _serve_attempt_timeline(environment, timeline)
+        _serve_api_document(environment)
     if isinstance(runner, MasterRunner):
         return  # the master only coordinates; its workers run the clients and export metrics
     if isinstance(runner, WorkerRunner):
         timeline_sync.Worker(runner, timeline).start()
 
-    def locust_stats(call, attempt, sent):
+    def locust_stats(name, call, attempt, sent):
         environment.events.request.fire(
-            request_type=call.method, name=call.name, response_time=sent.seconds * 1000,
+            request_type=call.method, name=name, response_time=sent.seconds * 1000,
             response_length=sent.response_bytes, response=None, context={"attempt": attempt},
             exception=None if sent.outcome.ok else AttemptFailed(sent.outcome.kind),
             start_time=time.time() - sent.seconds, url=call.path)
@@ -113,6 +113,14 @@ def _serve_attempt_timeline(environment, timeline: AttemptTimeline):
                                 protect=getattr(web_ui, "auth_required_if_enabled", lambda view: view))
 
 
+def _serve_api_document(environment):
+    """The OpenAPI document, and JSON errors for what no /stormlab/ route takes."""
+    web_ui = environment.web_ui
+    if web_ui is not None:
+        openapi.add_routes(web_ui.app, protect=getattr(web_ui, "auth_required_if_enabled", lambda view: view))
+        http_guard.install(web_ui.app, lambda: openapi.openapi_document()["paths"])
+
+
 @events.test_start.add_listener
 def bound_the_run(environment, **_kwargs):
     """Whatever started it (UI, API, shape, headless), a run stops by itself in time."""
@@ -129,11 +137,11 @@ def _stop(environment):
 
 
 if CONFIG.shape is not None:
-    PLAN = plan(CONFIG.shape)
 
     class ConfiguredShape(LoadTestShape):
-        """The configured shape (loadgen/shape_plan.py), run from the start of the test."""
+        """The configured shape (stormlab_common/contracts/shapes.py), run from the start of
+        the test."""
 
         def tick(self):
-            clients = PLAN.clients_at(self.get_run_time())
-            return None if clients is None else (clients, PLAN.spawn_rate)
+            clients = CONFIG.shape.clients_at(self.get_run_time())
+            return None if clients is None else (clients, CONFIG.shape.spawn_rate)

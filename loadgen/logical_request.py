@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from loadgen.attempt_cap import AttemptCap
-from loadgen.config import Call, Profile
 from loadgen.metrics import ClientMetrics, Series
 from loadgen.policies.base import (
     ATTEMPTS_EXHAUSTED,
@@ -20,6 +19,7 @@ from loadgen.policies.base import (
     RetryPolicy,
 )
 from loadgen.transport import Sent, Transport
+from stormlab_common.contracts.loadgen import Call, Profile
 
 SUCCESS, FAILURE = "success", "failure"
 
@@ -36,7 +36,7 @@ class ClientContext:
     cap: AttemptCap
     clock: Callable[[], float]
     sleep: Callable[[float], None]
-    on_attempt: Callable[[Call, int, Sent], None] = lambda call, attempt, sent: None
+    on_attempt: Callable[[str, Call, int, Sent], None] = lambda name, call, attempt, sent: None
     on_send: Callable[[int], None] = lambda attempt: None  # as each attempt goes: when it was sent
 
     @property
@@ -44,16 +44,17 @@ class ClientContext:
         return self.profile.policy_name
 
 
-def run_logical_request(call: Call, path: str, body: bytes | None,
+def run_logical_request(name: str, call: Call, path: str, body: bytes | None,
                         client: ClientContext) -> tuple[str, Sent | None]:
-    """Run it to its end; return SUCCESS or the reason it gave up, and its last attempt."""
+    """Run it to its end; return SUCCESS or the reason it gave up, and its last attempt.
+    ``name``: the call's, in the workload (locust's statistics count attempts under it)."""
     series = client.metrics.series(client.policy_name, call.target)
     started = client.clock()
     deadline = started + client.profile.deadline_seconds
     series.started.inc()
     series.in_flight.inc()
     try:
-        result, last = _attempts(call, path, body, client, deadline, series)
+        result, last = _attempts(name, call, path, body, client, deadline, series)
     finally:
         series.in_flight.dec()
         series.request_duration.observe(client.clock() - started)
@@ -65,8 +66,8 @@ def run_logical_request(call: Call, path: str, body: bytes | None,
     return result, last
 
 
-def _attempts(call: Call, path: str, body: bytes | None, client: ClientContext, deadline: float,
-              series: Series) -> tuple[str, Sent | None]:
+def _attempts(name: str, call: Call, path: str, body: bytes | None, client: ClientContext,
+              deadline: float, series: Series) -> tuple[str, Sent | None]:
     policy = client.policy.for_request()  # its view for this request; budgets stay client-wide
     attempt, sent = 1, None
     while True:
@@ -87,7 +88,7 @@ def _attempts(call: Call, path: str, body: bytes | None, client: ClientContext, 
         series.attempt_duration.observe(sent.seconds)
         if attempt > 1:
             series.retries.inc()
-        client.on_attempt(call, attempt, sent)
+        client.on_attempt(name, call, attempt, sent)
         if outcome.ok:
             # the attempt's timeout stops at the deadline, so this is a safeguard: an answer
             # the client no longer waited for is not goodput

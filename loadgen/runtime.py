@@ -14,12 +14,12 @@ from prometheus_client import CollectorRegistry
 
 from loadgen.arrivals import arrival_gaps
 from loadgen.attempt_cap import AttemptCap
-from loadgen.config import LoadgenConfig
 from loadgen.logical_request import ClientContext
 from loadgen.metrics import ClientMetrics
 from loadgen.policies import make_policy
 from loadgen.transport import Transport
 from loadgen.workload import Workload
+from stormlab_common.contracts.loadgen import LoadgenConfig
 
 
 @dataclass(eq=False)  # kept in a set by identity
@@ -34,7 +34,7 @@ class RunningClient:
 class Runtime:
     def __init__(self, config: LoadgenConfig, registry: CollectorRegistry, clock: Callable[[], float],
                  sleep: Callable[[float], None], worker_index: Callable[[], int] = lambda: 0,
-                 on_attempt: Callable[..., None] = lambda call, attempt, sent: None,
+                 on_attempt: Callable[..., None] = lambda name, call, attempt, sent: None,
                  on_send: Callable[[int], None] = lambda attempt: None, attempt_timer=None):
         self.config = config
         self.clock = clock
@@ -93,28 +93,24 @@ class Runtime:
         """When a client's logical requests arrive (clock times), forever. When a reconfigure
         changes the process or the rate, the schedule restarts at the client's next arrival."""
         while True:
-            process, rate = self.config.arrival_process, self.config.requests_per_second
+            arrivals = self.config.arrivals
             at = self.clock()
-            for gap in arrival_gaps(process, rate, rng):
+            for gap in arrival_gaps(arrivals.process, arrivals.requests_per_second, rng):
                 at += gap
                 yield at
-                if (self.config.arrival_process, self.config.requests_per_second) != (process, rate):
+                if self.config.arrivals != arrivals:
                     break
 
     def _context(self, rng: random.Random, transport: Transport | None = None) -> ClientContext:
         """A profile picked by weight, a fresh policy, and ``transport`` unless the targets or
         the profile's connection settings differ from those it was made with."""
         profile = rng.choices(self.config.profiles, [p.weight for p in self.config.profiles])[0]
-        policy = make_policy(profile.policy_name, profile.policy_params, rng, self.clock,
-                             ("clients", profile.name, "policy"))
-        defaults = type(policy).CLIENT_DEFAULTS
-        reuse = _first(profile.reuse_connections, defaults.get("reuse_connections"), True)
-        respect = _first(profile.respect_retry_after, defaults.get("respect_retry_after"), True)
-        settings = (self.config.targets, reuse, profile.connect_timeout_seconds)
+        policy = make_policy(profile.policy, rng, self.clock)
+        settings = (self.config.target_urls, profile.reuses_connections, profile.connect_timeout_seconds)
         if transport is None or transport.settings != settings:
             transport = Transport(*settings, self._attempt_timer)
-        return ClientContext(profile, policy, transport, respect, self.metrics, self.cap, self.clock,
-                             self.sleep, self._on_attempt, self._on_send)
+        return ClientContext(profile, policy, transport, profile.respects_retry_after, self.metrics, self.cap,
+                             self.clock, self.sleep, self._on_attempt, self._on_send)
 
     def _new_cap(self) -> AttemptCap:
         return AttemptCap(self.config.max_attempts_per_second, self.clock, self.sleep,
@@ -134,8 +130,3 @@ class Runtime:
                 sums[client.context.policy_name, state] += value
         for (policy, state), value in sorted(sums.items()):
             yield policy, state, value
-
-
-def _first(*values):
-    return next(value for value in values if value is not None)
-

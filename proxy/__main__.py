@@ -11,11 +11,12 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from proxy.admin import make_admin_app
-from proxy.config import ENV_PREFIX, ProxyConfig, load_proxy_config
+from proxy.config import ENV_PREFIX, load_proxy_config
 from proxy.metrics import ProxyMetrics
 from proxy.topology import Conflict, Topology
 from stormlab_common.cli import component_parser, setup_logging
 from stormlab_common.config import ConfigError
+from stormlab_common.contracts.proxy import ProxyConfig
 
 log = logging.getLogger("proxy")
 
@@ -27,8 +28,8 @@ async def serve(config: ProxyConfig, stop: asyncio.Event) -> None:
     runner = web.AppRunner(make_admin_app(topology, registry), access_log=None)
     await runner.setup()
     try:
-        await web.TCPSite(runner, config.admin_host, config.admin_port).start()
-        log.info("admin API on %s:%d", config.admin_host, config.admin_port)
+        await web.TCPSite(runner, config.admin.host, config.admin.port).start()
+        log.info("admin API on %s:%d", config.admin.host, config.admin.port)
         await stop.wait()
     finally:
         await runner.cleanup()

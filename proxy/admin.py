@@ -1,31 +1,39 @@
-"""The proxy's control API, on its own port: JSON over HTTP.
+"""The proxy's control API, on its own port: JSON over HTTP (docs/proxy.md, /openapi.json).
 
-Handlers only parse the request and delegate to the Topology, which owns the state and
-validates every change before making it; this module maps its errors to status codes.
+Handlers only read the request and delegate to the Topology, which owns the state and checks
+every change before making it; this module maps its errors to status codes, and answers
+every refusal, its own or aiohttp's, as JSON that says what is expected.
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
+from proxy.admin_body import BodyRefused, json_object
 from proxy.openapi import openapi_document
 from proxy.topology import Conflict, NotFound, Topology
 from stormlab_common.config import ConfigError
 from stormlab_common.time_slots import SLOT_SECONDS, WINDOW_EXPECTED, parse_window
 from stormlab_common.web import app_key, json_error, metrics_handler
 
+log = logging.getLogger(__name__)
+
 TOPOLOGY = app_key("topology", Topology)
+CHANGES = app_key("changes", asyncio.Lock)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+CHANGING_METHODS = ("POST", "PATCH", "DELETE")
 
 
 def make_admin_app(topology: Topology, registry: CollectorRegistry) -> web.Application:
     app = web.Application(middlewares=[errors_as_json])
     app[TOPOLOGY] = topology
-    routes = [
+    app[CHANGES] = asyncio.Lock()  # one change at a time: a link change may wait to bind a port
+    app.router.add_routes([
         web.get("/health", health),
         web.get("/metrics", metrics_handler(registry)),
         web.get("/openapi.json", openapi),
@@ -43,26 +51,38 @@ def make_admin_app(topology: Topology, registry: CollectorRegistry) -> web.Appli
         web.delete("/links/{name}", delete_link),
         web.post("/counters/reset", reset_counters),
         web.get("/arrivals", get_arrivals),
-    ]
-    app.router.add_routes(routes)
+    ])
     return app
 
 
 @web.middleware
 async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
+        if request.method in CHANGING_METHODS:
+            async with request.app[CHANGES]:
+                return await handler(request)
         return await handler(request)
     except ConfigError as exc:
         return json_error(400, str(exc).splitlines()[0].rstrip(":"), problems=exc.problems)
+    except BodyRefused as exc:
+        return json_error(exc.status, str(exc), **exc.details)
     except NotFound as exc:
         return json_error(404, str(exc), known=exc.known)
     except Conflict as exc:
-        return json_error(409, str(exc))
+        return json_error(409, str(exc), **({"problems": exc.problems} if exc.problems else {}))
     except web.HTTPMethodNotAllowed as exc:
-        return json_error(405, f"method {request.method} is not allowed on {request.path}",
-                          allowed_methods=sorted(exc.allowed_methods))
+        allowed = sorted(exc.allowed_methods)
+        response = json_error(405, f"method {request.method} is not allowed on {request.path}; "
+                                   f"expected one of {', '.join(allowed)}", allowed_methods=allowed)
+        response.headers["Allow"] = ", ".join(allowed)
+        return response
     except web.HTTPNotFound:
         return json_error(404, f"no such endpoint {request.path}; see /openapi.json")
+    except web.HTTPException as exc:  # aiohttp's own refusals, as JSON like the rest
+        return json_error(exc.status, exc.reason)
+    except Exception:  # a bug: say so in the API's shape, and leave the details to the log
+        log.exception("admin API: %s %s failed", request.method, request.path)
+        return json_error(500, "internal error in the proxy's admin API; see the proxy's log")
 
 
 async def health(request: web.Request) -> web.Response:
@@ -97,20 +117,16 @@ async def get_link(request: web.Request) -> web.Response:
 
 
 async def patch_settings(request: web.Request) -> web.Response:
-    return _ok(request.app[TOPOLOGY].update_settings(await _json_object(request)))
+    return _ok(request.app[TOPOLOGY].update_settings(await json_object(request)))
 
 
 async def create_device(request: web.Request) -> web.Response:
-    body = await _json_object(request)
-    name = body.pop("name", None)
-    if name is None:
-        raise ConfigError(["name: required key is missing"], "device")
-    return _ok(request.app[TOPOLOGY].create_device(name, body), status=201)
+    return _ok(request.app[TOPOLOGY].create_device(await json_object(request)), status=201)
 
 
 async def patch_device(request: web.Request) -> web.Response:
-    topology = request.app[TOPOLOGY]
-    return _ok(topology.update_device(request.match_info["name"], await _json_object(request)))
+    body = await json_object(request)
+    return _ok(request.app[TOPOLOGY].update_device(request.match_info["name"], body))
 
 
 async def delete_device(request: web.Request) -> web.Response:
@@ -119,16 +135,12 @@ async def delete_device(request: web.Request) -> web.Response:
 
 
 async def create_link(request: web.Request) -> web.Response:
-    body = await _json_object(request)
-    name = body.pop("name", None)
-    if name is None:
-        raise ConfigError(["name: required key is missing"], "link")
-    return _ok(await request.app[TOPOLOGY].create_link(name, body), status=201)
+    return _ok(await request.app[TOPOLOGY].create_link(await json_object(request)), status=201)
 
 
 async def patch_link(request: web.Request) -> web.Response:
-    topology = request.app[TOPOLOGY]
-    return _ok(await topology.update_link(request.match_info["name"], await _json_object(request)))
+    body = await json_object(request)
+    return _ok(await request.app[TOPOLOGY].update_link(request.match_info["name"], body))
 
 
 async def delete_link(request: web.Request) -> web.Response:
@@ -151,18 +163,6 @@ async def get_arrivals(request: web.Request) -> web.Response:
     device = request.query.get("device")
     return _ok({"slot_seconds": SLOT_SECONDS, "since": since, "until": until, "device": device,
                 "slots": topology.arrivals_window(since, until, device)})
-
-
-async def _json_object(request: web.Request) -> dict:
-    text = await request.text()
-    try:
-        body = json.loads(text) if text.strip() else None
-    except json.JSONDecodeError as exc:
-        raise ConfigError([f"(body): not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})"],
-                          "request body") from exc
-    if not isinstance(body, dict):
-        raise ConfigError([f"(body): expected a JSON object, got {type(body).__name__}"], "request body")
-    return body
 
 
 def _ok(body, status: int = 200) -> web.Response:

@@ -1,28 +1,16 @@
 """The device's connection table: how many connections it holds and how fast it sets new ones
 up (the NAT work the real devices were overwhelmed by), with a bounded backlog for attempts
-waiting for either.
+waiting for either. Its limits are the contract's ConnectionLimits
+(stormlab_common/contracts/proxy.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
-from dataclasses import dataclass
 
 from proxy.token_bucket import bucket_for
-
-
-@dataclass(frozen=True)
-class ConnectionLimits:
-    max_active: int | None = None  # the table's size; None = unlimited
-    new_per_second: float | None = None  # connection setup rate; None = unlimited
-    new_burst: int = 1  # setups allowed back to back after an idle spell
-    backlog: int = 1024  # attempts that may wait; beyond it they are turned away at once
-    backlog_timeout_seconds: float = 2.0  # an attempt waiting longer is turned away
-    on_overflow: str = "refuse"  # "refuse" (close) or "reset" (RST)
-    # Work per connection attempt (state, NAT), charged against the device's bandwidth:
-    # a storm of attempts slows every flow crossing the device, not only new ones.
-    setup_cost_bytes: int = 0
+from stormlab_common.contracts.proxy import ConnectionLimits, effective_new_burst
 
 
 class Refused(Exception):
@@ -42,7 +30,7 @@ class ConnectionTable:
         # reach the head: removing each from the middle would cost O(backlog) in a surge.
         self._waiting: deque[asyncio.Future] = deque()
         self._live_waiters = 0
-        self._bucket = bucket_for(None, limits.new_per_second, limits.new_burst, self._loop.time())
+        self._bucket = bucket_for(None, limits.new_per_second, effective_new_burst(limits), self._loop.time())
         self._wakeup: asyncio.TimerHandle | None = None
 
     @property
@@ -80,7 +68,8 @@ class ConnectionTable:
         self._pump()
 
     def reconfigure(self, limits: ConnectionLimits) -> None:
-        self._bucket = bucket_for(self._bucket, limits.new_per_second, limits.new_burst, self._loop.time())
+        self._bucket = bucket_for(self._bucket, limits.new_per_second, effective_new_burst(limits),
+                                  self._loop.time())
         self.limits = limits
         self._pump()
 

@@ -16,13 +16,13 @@ from proxy.arrival_timeline import seconds_since_arrival
 from proxy.flow import Flow
 from proxy.http_tap import DROP, FORWARD, HttpTap
 from proxy.resolver import Unresolvable
+from stormlab_common.contracts.proxy import MAX_CHUNK_BYTES
 from stormlab_common.metric_names import DOWNSTREAM, UPSTREAM
 
 if TYPE_CHECKING:
     from proxy.link import Link
 
 CLIENT, SERVER = "client", "server"
-MAX_CHUNK_BYTES = 1048576
 
 # Every endpoint reads into this one buffer and copies out what arrived. The selector event
 # loop calls get_buffer, recv_into and buffer_updated back to back, so sharing it is safe,
@@ -123,8 +123,8 @@ class Connection:
         if self.ended:  # the client left while we connected onward
             self.server.close()
             return
-        self.flows[SERVER] = Flow(self, UPSTREAM, source=self.client, sink=self.server)
-        self.flows[CLIENT] = Flow(self, DOWNSTREAM, source=self.server, sink=self.client)
+        self.flows[SERVER] = Flow(link.lanes[UPSTREAM], self.client, self.server, self.flow_ended)
+        self.flows[CLIENT] = Flow(link.lanes[DOWNSTREAM], self.server, self.client, self.flow_ended)
         if link.protocol == "http":
             self._http = HttpTap(self._on_request)
         held, self._held = self._held, []

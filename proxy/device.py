@@ -7,14 +7,14 @@ from __future__ import annotations
 import asyncio
 
 from proxy.admission import ConnectionTable
-from proxy.config import DeviceConfig
 from proxy.metrics import ProxyMetrics
 from proxy.shaper import Shaper
+from stormlab_common.contracts import proxy as contract
 from stormlab_common.metric_names import DOWNSTREAM, UPSTREAM
 
 
 class Device:
-    def __init__(self, name: str, config: DeviceConfig, chunk_bytes: int, metrics: ProxyMetrics,
+    def __init__(self, name: str, config: contract.Device, chunk_bytes: int, metrics: ProxyMetrics,
                  loop: asyncio.AbstractEventLoop):
         self.name = name
         self.config = config
@@ -27,7 +27,7 @@ class Device:
         metrics.waiting_connections.labels(name).set_function(lambda: self.table.waiting)
         self._export_limits()
 
-    def reconfigure(self, config: DeviceConfig, chunk_bytes: int) -> None:
+    def reconfigure(self, config: contract.Device, chunk_bytes: int) -> None:
         """Apply new limits at once; established connections keep flowing."""
         self.config = config
         self.shapers[UPSTREAM].reconfigure(config.upstream, chunk_bytes)

@@ -10,50 +10,39 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from proxy.connection import Connection
-    from proxy.shaper import Shaper
-
-# A connection may hold this many chunks in the device before its sender must wait: enough
-# to keep a fast flow busy, small enough that one slow reader cannot fill the shared buffer.
-FLOW_QUEUE_CHUNKS = 4
+    from proxy.lane import Lane
+    from proxy.shaper import FlowQueue
 
 SINK_FULL = "sink"
 FLOW_QUEUE_FULL = "flow_queue"
+MOVING = "moving"  # the link moved to another device: the old one sends what it holds first
 
 
 class Flow:
-    __slots__ = ("_delay_timer", "_last_release", "blocked_by", "connection", "deficit", "delay_line",
-                 "direction", "eof_received", "eof_written", "pending", "ready", "shaped", "shaper",
-                 "sink", "sink_paused", "source", "turn_started")
+    __slots__ = ("_delay_timer", "_ended", "_last_release", "blocked_by", "delay_line", "eof_received",
+                 "eof_written", "lane", "pending", "queue", "sink", "sink_paused", "source")
 
-    def __init__(self, connection: Connection, direction: str, source: asyncio.Transport,
-                 sink: asyncio.Transport):
-        self.connection = connection
-        self.direction = direction
+    def __init__(self, lane: Lane, source: asyncio.Transport, sink: asyncio.Transport,
+                 ended: Callable[[Flow], None]):
+        self.lane = lane
         self.source = source
         self.sink = sink
+        self._ended = ended  # told once the end of stream has reached the sink
         self.pending = 0  # bytes held in the delay line and the device
         self.blocked_by: set[str] = set()
         self.sink_paused = False
         self.eof_received = False  # the source has ended its stream
         self.eof_written = False  # ... and that end has reached the sink
-        # device state, owned by the shaper the flow queues in
-        self.shaper: Shaper | None = None
-        self.shaped: deque = deque()
-        self.ready = False
-        self.deficit = 0
-        self.turn_started = False
+        # its place at the shaper it queues in (the device's), given by that shaper
+        self.queue: FlowQueue = lane.shaper.join(self, lane.link)
         # latency faults: chunks waiting for their release time, in order
         self.delay_line: deque | None = None
         self._delay_timer: asyncio.TimerHandle | None = None
         self._last_release = 0.0
-
-    @property
-    def link_name(self) -> str:
-        return self.connection.link.name
 
     def receive(self, chunk: bytes | None) -> None:
         """Take bytes read from the source (None = its end of stream)."""
@@ -61,13 +50,13 @@ class Flow:
             return  # nothing follows an end of stream
         if chunk is None:
             self.eof_received = True
-        delay = self.connection.link.faults.delay_seconds(self.direction)
+        delay = self.lane.delay_seconds() if self.lane.delayed else 0.0
         if delay > 0 or self.delay_line:
             self._delay(chunk, delay)
         else:
             self._to_device(chunk)
 
-    def write(self, chunk: bytes) -> None:
+    def write(self, chunk: bytes | memoryview) -> None:
         if not self.sink.is_closing():
             self.sink.write(chunk)
 
@@ -75,23 +64,24 @@ class Flow:
         self.eof_written = True
         if not self.sink.is_closing() and self.sink.can_write_eof():
             self.sink.write_eof()
-        self.connection.flow_ended(self)
+        self._ended(self)
 
     def dequeued(self, size: int) -> None:
         self.pending -= size
-        if self.pending < self._queue_limit():
+        if self.pending < self.lane.queue_limit:
             self.unblock(FLOW_QUEUE_FULL)
+        if MOVING in self.blocked_by and not self.queue.chunks:
+            self.queue = self.lane.shaper.join(self, self.lane.link)
+            self.unblock(MOVING)
 
     def set_sink_paused(self, paused: bool) -> None:
         self.sink_paused = paused
         if paused:
             self.block(SINK_FULL)
-            if self.shaper is not None:
-                self.shaper.sink_paused(self)
+            self.queue.shaper.pause(self.queue)
         else:
             self.unblock(SINK_FULL)
-            if self.shaper is not None:
-                self.shaper.sink_resumed(self)
+            self.queue.shaper.resume(self.queue)
 
     def block(self, reason: str) -> bool:
         """Pause the source for ``reason``; True if it was not already blocked for it."""
@@ -114,24 +104,24 @@ class Flow:
             self._delay_timer.cancel()
         if self.delay_line:
             self.delay_line.clear()
-        if self.shaper is not None:
-            self.shaper.discard(self)
-
-    def _queue_limit(self) -> int:
-        return FLOW_QUEUE_CHUNKS * self.connection.link.settings.chunk_bytes
+        self.queue.shaper.discard(self.queue)
 
     def _to_device(self, chunk: bytes | None) -> None:
-        # A flow keeps using the shaper that still holds its chunks, so that a link moved to
-        # another device never reorders a stream; it moves once that queue has drained.
-        shaper = self.shaper if self.shaped else self.connection.link.device.shapers[self.direction]
-        self.shaper = shaper
-        if shaper.submit(self, chunk) and chunk is not None:
+        queue, shaper = self.queue, self.lane.shaper
+        if queue.shaper is not shaper:
+            # The link moved to another device. Its chunks still queued at the old one go
+            # first, so that a move never reorders a stream: the source waits until they have.
+            if not queue.chunks:
+                queue = self.queue = shaper.join(self, self.lane.link)
+            else:
+                self.block(MOVING)
+        if queue.shaper.submit(queue, chunk) and chunk is not None:
             self.pending += len(chunk)
-            if self.pending >= self._queue_limit():
+            if self.pending >= self.lane.queue_limit:
                 self.block(FLOW_QUEUE_FULL)
 
     def _delay(self, chunk: bytes | None, delay: float) -> None:
-        loop = self.connection.loop
+        loop = self.lane.loop
         # Delays count from arrival and never reorder: a chunk leaves no earlier than the one
         # before it, so jitter cannot shuffle a byte stream.
         release_at = max(loop.time() + delay, self._last_release)
@@ -141,20 +131,20 @@ class Flow:
         self.delay_line.append((release_at, chunk))
         if chunk is not None:
             self.pending += len(chunk)
-            if self.pending >= self._queue_limit():
+            if self.pending >= self.lane.queue_limit:
                 self.block(FLOW_QUEUE_FULL)
         if self._delay_timer is None:
             self._delay_timer = loop.call_at(release_at, self._release_due)
 
     def _release_due(self) -> None:
         self._delay_timer = None
-        now = self.connection.loop.time()
+        now = self.lane.loop.time()
         while self.delay_line and self.delay_line[0][0] <= now:
             _, chunk = self.delay_line.popleft()
             if chunk is not None:
                 self.pending -= len(chunk)
             self._to_device(chunk)
         if self.delay_line:
-            self._delay_timer = self.connection.loop.call_at(self.delay_line[0][0], self._release_due)
-        if self.pending < self._queue_limit():
+            self._delay_timer = self.lane.loop.call_at(self.delay_line[0][0], self._release_due)
+        if self.pending < self.lane.queue_limit:
             self.unblock(FLOW_QUEUE_FULL)

@@ -7,12 +7,14 @@ import asyncio
 import logging
 
 from proxy.arrival_timeline import ArrivalTimeline
-from proxy.config import LinkConfig, ProxySettings
 from proxy.connection import CLIENT, Connection, Endpoint
 from proxy.device import Device
 from proxy.faults import FaultChain
+from proxy.lane import Lane
 from proxy.metrics import ProxyMetrics
 from proxy.resolver import UpstreamAddresses
+from stormlab_common.contracts import proxy as contract
+from stormlab_common.metric_names import DOWNSTREAM, UPSTREAM
 
 log = logging.getLogger(__name__)
 
@@ -26,11 +28,14 @@ HTTP_OUTCOMES = ("forwarded", "answered_by_fault", "reset_by_fault")
 
 
 class Link:
-    def __init__(self, name: str, config: LinkConfig, device: Device, settings: ProxySettings,
-                 metrics: ProxyMetrics, loop: asyncio.AbstractEventLoop, arrivals: ArrivalTimeline):
+    def __init__(self, name: str, config: contract.Link, device: Device, settings: contract.Settings,
+                 metrics: ProxyMetrics, loop: asyncio.AbstractEventLoop, arrivals: ArrivalTimeline,
+                 listen_host: str = "0.0.0.0", seed: int | None = None):
         self.name = name
         self.loop = loop
-        self.settings = settings
+        self.settings = settings  # the ones in force: connections read them live
+        self.listen_host = listen_host
+        self._seed = seed
         self.connections: set[Connection] = set()
         self.stats = dict.fromkeys(ATTEMPT_OUTCOMES, 0)  # since the last counter reset
         self._metrics = metrics
@@ -40,7 +45,10 @@ class Link:
         self.device = device
         self.addresses = UpstreamAddresses(config.upstream_host, config.upstream_port,
                                            settings.resolve_ttl_seconds, loop)
-        self.faults = FaultChain(name, config.faults, settings.seed, metrics.fault_injections)
+        self.faults = FaultChain(name, config.faults, seed, metrics.fault_injections)
+        # what each direction's flows need from the link, kept current as it changes
+        self.lanes = {direction: Lane(name, direction, loop, device.shapers[direction], self.faults,
+                                      settings.chunk_bytes) for direction in (UPSTREAM, DOWNSTREAM)}
         metrics.link_info.labels(device.name, name, config.upstream).set(1)
         self._declare_series(device.name)
 
@@ -57,26 +65,35 @@ class Link:
     async def start(self) -> None:
         self._server = await self._listen(self.config.listen_port)
         log.info("link %s listening on %s:%d -> %s across device %s", self.name,
-                 self.settings.listen_host, self.port, self.config.upstream, self.device.name)
+                 self.listen_host, self.port, self.config.upstream, self.device.name)
 
-    async def apply(self, config: LinkConfig, device: Device) -> None:
+    async def apply(self, config: contract.Link, device: Device) -> None:
         """Take a new config live. A new port is bound before the old one closes (a port in use
         fails the change and leaves the link as it was); connections already open keep flowing,
-        over the new device if the link moved."""
+        over the new device if the link moved (once the old one has sent what it held for them)."""
         if config.listen_port != self.config.listen_port and self._server is not None:
             server = await self._listen(config.listen_port)
+            if self._server is None:  # closed while the new port was being bound
+                server.close()
+                return
             self._server.close()
             self._server = server
         if config.upstream != self.config.upstream:
             self.addresses = UpstreamAddresses(config.upstream_host, config.upstream_port,
                                                self.settings.resolve_ttl_seconds, self.loop)
         if config.faults != self.config.faults:
-            self.faults = FaultChain(self.name, config.faults, self.settings.seed,
-                                     self._metrics.fault_injections)
+            self.faults = FaultChain(self.name, config.faults, self._seed, self._metrics.fault_injections)
         self._metrics.link_info.remove(self.device.name, self.name, self.config.upstream)
         self._metrics.link_info.labels(device.name, self.name, config.upstream).set(1)
         self.config, self.device = config, device
+        self._use_lanes()
         self._declare_series(device.name)
+
+    def use_settings(self, settings: contract.Settings) -> None:
+        """Take new process-wide settings: new reads and connections use them at once."""
+        self.settings = settings
+        self.addresses.ttl_seconds = settings.resolve_ttl_seconds
+        self._use_lanes()
 
     async def close(self) -> None:
         """Stop listening and end every connection still open."""
@@ -96,6 +113,10 @@ class Link:
 
     def reset_counters(self) -> None:
         self.stats = dict.fromkeys(ATTEMPT_OUTCOMES, 0)
+
+    def _use_lanes(self) -> None:
+        for direction, lane in self.lanes.items():
+            lane.use(self.device.shapers[direction], self.faults, self.settings.chunk_bytes)
 
     def _declare_series(self, device: str) -> None:
         """Every count this link can make, at 0 from the start: a dashboard then shows "none
@@ -137,5 +158,5 @@ class Link:
 
     async def _listen(self, port: int) -> asyncio.AbstractServer:
         return await self.loop.create_server(
-            lambda: Endpoint(CLIENT, link=self), self.settings.listen_host, port,
+            lambda: Endpoint(CLIENT, link=self), self.listen_host, port,
             reuse_address=True, backlog=LISTEN_BACKLOG)

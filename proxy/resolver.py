@@ -52,7 +52,7 @@ class UpstreamAddresses:
     async def _resolve(self) -> None:
         try:
             infos = await self._loop.getaddrinfo(self.host, self.port, type=socket.SOCK_STREAM)
-        except OSError:
+        except (OSError, ValueError):  # ValueError: a name no lookup can take (a label over 63 bytes)
             # Keep serving the last known addresses; look again soon rather than at once.
             self._expires = self._loop.time() + min(self.ttl_seconds, 1.0)
             return

@@ -7,6 +7,9 @@ a millisecond's worth of the device's bandwidth (at least one 1500-byte packet, 
 chunk), as a packet scheduler would: at 1 MB/s a hundred streams then take turns every few
 milliseconds, not every few seconds. An unlimited direction forwards straight through and
 costs nothing per chunk beyond the write.
+
+The shaper owns each flow's place in it (a FlowQueue: its chunks, its turn); a flow holds the
+queue it was given and asks the queue's shaper to take chunks, pause or drop it.
 """
 
 from __future__ import annotations
@@ -14,11 +17,11 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from proxy.metrics import FlowMetrics, ProxyMetrics
 from proxy.token_bucket import bucket_for
+from stormlab_common.contracts.proxy import DirectionLimits, effective_burst_bytes
 
 if TYPE_CHECKING:
     from proxy.flow import Flow
@@ -30,11 +33,20 @@ PACKET_BYTES = 1500
 QUANTUM_SECONDS = 0.001
 
 
-@dataclass(frozen=True)
-class DirectionLimits:
-    bytes_per_second: float | None = None  # None = unlimited
-    burst_bytes: int = 262144
-    buffer_bytes: int = 4194304
+class FlowQueue:
+    """One flow's place at a shaper: the chunks it has waiting there, and its turn."""
+
+    __slots__ = ("chunks", "deficit", "flow", "metrics", "paused", "ready", "shaper", "turn_started")
+
+    def __init__(self, shaper: Shaper, flow: Flow, metrics: FlowMetrics):
+        self.shaper = shaper
+        self.flow = flow
+        self.metrics = metrics
+        self.chunks: deque = deque()  # (memoryview or None = end of stream, queued at)
+        self.paused = flow.sink_paused  # its sink cannot take more: no turns until it can
+        self.ready = False  # in the shaper's round robin
+        self.deficit = 0
+        self.turn_started = False
 
 
 class Shaper:
@@ -43,14 +55,14 @@ class Shaper:
         self.device = device
         self.direction = direction
         self.limits = limits
-        self.chunk_bytes = chunk_bytes
+        self.burst_bytes = effective_burst_bytes(limits, chunk_bytes)
         self.quantum = _quantum(limits, chunk_bytes)
         self.buffered_bytes = 0
         self.forwarded_bytes = 0  # since the last counter reset, for the admin API
         self._metrics = metrics
         self._loop = loop
-        self._bucket = bucket_for(None, limits.bytes_per_second, limits.burst_bytes, loop.time())
-        self._ready: deque[Flow] = deque()  # flows with queued chunks whose sink can take them
+        self._bucket = bucket_for(None, limits.bytes_per_second, self.burst_bytes, loop.time())
+        self._ready: deque[FlowQueue] = deque()  # queues with chunks whose sink can take them
         self._blocked: list[Flow] = []  # flows whose source waits for buffer space
         self._flow_metrics: dict[str, FlowMetrics] = {}
         self._task: asyncio.Task | None = None
@@ -58,6 +70,13 @@ class Shaper:
         metrics.buffered_bytes.labels(device, direction).set_function(lambda: self.buffered_bytes)
         metrics.bucket_level.labels(device, direction).set_function(self.bucket_level)
         self._export_limits()
+
+    def join(self, flow: Flow, link: str) -> FlowQueue:
+        """A place here for ``flow``, one of link ``link``'s."""
+        metrics = self._flow_metrics.get(link)
+        if metrics is None:
+            metrics = self._flow_metrics[link] = FlowMetrics(self._metrics, self.device, link, self.direction)
+        return FlowQueue(self, flow, metrics)
 
     def bucket_level(self) -> float:
         if self._bucket is None:
@@ -70,52 +89,54 @@ class Shaper:
         if self._bucket is not None and amount:
             self._bucket.charge(amount, self._loop.time())
 
-    def submit(self, flow: Flow, chunk: bytes | None) -> bool:
-        """Take a chunk (None = end of stream) from ``flow``; return True if it was queued
-        (it counts against the flow until ``flow.dequeued``), False if forwarded at once."""
-        if self._bucket is None and not flow.shaped:
-            self._forward(flow, chunk, None)
+    def submit(self, queue: FlowQueue, chunk: bytes | None) -> bool:
+        """Take a chunk (None = end of stream) for ``queue``'s flow; return True if it was
+        queued (it counts against the flow until ``flow.dequeued``), False if forwarded at once."""
+        if self._bucket is None and not queue.chunks:
+            self._forward(queue, chunk, None)
             return False
         size = len(chunk) if chunk is not None else 0
         # a memoryview, so that forwarding part of a chunk never copies the rest
-        flow.shaped.append((memoryview(chunk) if chunk is not None else None, self._loop.time()))
+        queue.chunks.append((memoryview(chunk) if chunk is not None else None, self._loop.time()))
         self.buffered_bytes += size
-        if not flow.ready and not flow.sink_paused:
-            flow.ready = True
-            self._ready.append(flow)
-        if self.buffered_bytes >= self.limits.buffer_bytes and flow.block(DEVICE_BUFFER_FULL):
-            self._blocked.append(flow)
+        if not queue.ready and not queue.paused:
+            queue.ready = True
+            self._ready.append(queue)
+        if self.buffered_bytes >= self.limits.buffer_bytes and queue.flow.block(DEVICE_BUFFER_FULL):
+            self._blocked.append(queue.flow)
         if self._task is None:
             self._task = self._loop.create_task(self._schedule())
         return True
 
-    def sink_paused(self, flow: Flow) -> None:
-        if flow.ready:
-            flow.ready = False
-            flow.turn_started = False
-            self._ready.remove(flow)
+    def pause(self, queue: FlowQueue) -> None:
+        """The flow's sink is full: no turns for it until ``resume``."""
+        queue.paused = True
+        if queue.ready:
+            queue.ready = False
+            queue.turn_started = False
+            self._ready.remove(queue)
 
-    def sink_resumed(self, flow: Flow) -> None:
-        if flow.shaped and not flow.ready:
-            flow.ready = True
-            self._ready.append(flow)
+    def resume(self, queue: FlowQueue) -> None:
+        queue.paused = False
+        if queue.chunks and not queue.ready:
+            queue.ready = True
+            self._ready.append(queue)
             if self._task is None:
                 self._task = self._loop.create_task(self._schedule())
 
-    def discard(self, flow: Flow) -> None:
+    def discard(self, queue: FlowQueue) -> None:
         """The flow's connection is gone: drop what it still had queued here."""
-        self.sink_paused(flow)
-        self.buffered_bytes -= sum(len(chunk) for chunk, _ in flow.shaped if chunk is not None)
-        flow.shaped.clear()
-        if flow in self._blocked:
-            self._blocked.remove(flow)
+        self.pause(queue)
+        self.buffered_bytes -= sum(len(chunk) for chunk, _ in queue.chunks if chunk is not None)
+        queue.chunks.clear()
+        if queue.flow in self._blocked:
+            self._blocked.remove(queue.flow)
         self._unblock_if_room()
 
     def reconfigure(self, limits: DirectionLimits, chunk_bytes: int) -> None:
-        self._bucket = bucket_for(self._bucket, limits.bytes_per_second, limits.burst_bytes,
-                                  self._loop.time())
+        self.burst_bytes = effective_burst_bytes(limits, chunk_bytes)
+        self._bucket = bucket_for(self._bucket, limits.bytes_per_second, self.burst_bytes, self._loop.time())
         self.limits = limits
-        self.chunk_bytes = chunk_bytes
         self.quantum = _quantum(limits, chunk_bytes)
         self._export_limits()
         self._unblock_if_room()
@@ -130,62 +151,55 @@ class Shaper:
         labels = (self.device, self.direction)
         rate = self.limits.bytes_per_second
         self._metrics.show_limit(self._metrics.limit_bytes_per_second, labels, rate)
-        self._metrics.show_limit(self._metrics.limit_burst_bytes, labels,
-                                 None if rate is None else self.limits.burst_bytes)
+        burst = None if rate is None else self.burst_bytes
+        self._metrics.show_limit(self._metrics.limit_burst_bytes, labels, burst)
         self._metrics.show_limit(self._metrics.limit_buffer_bytes, labels, self.limits.buffer_bytes)
 
-    def _flow_metrics_for(self, link: str) -> FlowMetrics:
-        found = self._flow_metrics.get(link)
-        if found is None:
-            found = self._flow_metrics[link] = FlowMetrics(self._metrics, self.device, link, self.direction)
-        return found
-
-    def _forward(self, flow: Flow, chunk: bytes | memoryview | None, queued_at: float | None) -> None:
+    def _forward(self, queue: FlowQueue, chunk: bytes | memoryview | None, queued_at: float | None) -> None:
         """Write to the flow's sink; ``queued_at`` is given for a chunk's last piece only."""
         if chunk is None:
-            flow.write_eof()
+            queue.flow.write_eof()
             return
-        flow.write(chunk)
+        queue.flow.write(chunk)
         self.forwarded_bytes += len(chunk)
-        metrics = self._flow_metrics_for(flow.link_name)
-        metrics.bytes.inc(len(chunk))
+        queue.metrics.bytes.inc(len(chunk))
         if queued_at is not None:
-            metrics.queueing_delay.observe(self._loop.time() - queued_at)
+            queue.metrics.queueing_delay.observe(self._loop.time() - queued_at)
 
     async def _schedule(self) -> None:
         """Forward queued bytes, a quantum per flow's turn (deficit round robin), as tokens allow."""
         try:
             while self._ready:
-                flow = self._ready[0]
-                chunk, queued_at = flow.shaped[0]
+                queue = self._ready[0]
+                chunk, queued_at = queue.chunks[0]
                 size = min(len(chunk), self.quantum) if chunk is not None else 0
-                if size > flow.deficit:
-                    if flow.turn_started:  # its quantum is spent: next flow's turn
-                        flow.turn_started = False
+                if size > queue.deficit:
+                    if queue.turn_started:  # its quantum is spent: next flow's turn
+                        queue.turn_started = False
                         self._ready.rotate(-1)
                         continue
-                    flow.turn_started = True
-                    flow.deficit += self.quantum  # a piece is never larger, so it can now send
+                    queue.turn_started = True
+                    queue.deficit += self.quantum  # a piece is never larger, so it can now send
                 if size and self._bucket is not None:
                     wait = self._bucket.take(size, self._loop.time())
                     if wait > 0:
                         await self._sleep(wait)
                         continue  # the world may have changed while waiting: look again
                 if chunk is not None and size < len(chunk):
-                    flow.shaped[0] = (chunk[size:], queued_at)
+                    queue.chunks[0] = (chunk[size:], queued_at)
                     piece, queued_at = chunk[:size], None  # the delay is the chunk's last piece's
                 else:
-                    flow.shaped.popleft()
+                    queue.chunks.popleft()
                     piece = chunk
-                flow.deficit -= size
+                queue.deficit -= size
                 self.buffered_bytes -= size
-                if not flow.shaped and flow.ready:
-                    flow.ready = False
-                    flow.turn_started = False
-                    flow.deficit = 0
-                    self._ready.remove(flow)
-                self._forward(flow, piece, queued_at)
-                flow.dequeued(size)
+                if not queue.chunks and queue.ready:
+                    queue.ready = False
+                    queue.turn_started = False
+                    queue.deficit = 0
+                    self._ready.remove(queue)
+                self._forward(queue, piece, queued_at)
+                queue.flow.dequeued(size)
                 self._unblock_if_room()
                 await asyncio.sleep(0)  # let reads and other devices run between chunks
         except asyncio.CancelledError:

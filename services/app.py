@@ -1,7 +1,8 @@
 """The service's HTTP app: ``make_app(config, registry) -> web.Application``.
 
 Routes every role has: ``GET /v1/work`` (generic work of the configured size), ``/health``,
-``/metrics`` and ``GET``/``PATCH /admin/config``; the role adds its own (services/roles/).
+``/metrics``, ``/openapi.json`` and ``GET``/``PATCH /admin/config``; the role adds its own
+(services/roles/). Each route is described where it is added (services/api_doc.py).
 Handlers are thin: they parse, validate and delegate to the objects that own the state.
 """
 
@@ -14,39 +15,71 @@ import time
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
+from services import api_doc
 from services.admin import add_admin_routes
+from services.api_doc import answer, error, route
 from services.inputs import BadRequest
 from services.keys import LIFECYCLE, METRICS, SETTINGS, STATION, Lifecycle
 from services.live_config import LiveConfig
 from services.metrics import CLIENT_CLOSED, ServiceMetrics, outcome_of
 from services.roles import ROLES
 from services.scheduler import REJECTION_REASONS
-from services.settings import ServiceConfig
 from services.station import Station
 from services.workload import client_gone, serve
+from stormlab_common.contracts.service import ServiceConfig
 from stormlab_common.web import json_error, metrics_handler
 
 # Long enough to finish queued and in-flight work on SIGTERM, short enough for `down`.
 DRAIN_SECONDS = 10
 # Routes that are not the service's work: probes and scrapes are not counted as requests.
-NOT_COUNTED = {"health", "metrics"}
+NOT_COUNTED = {"health", "metrics", "openapi"}
+HEALTH = {"type": "object", "required": ["status", "service", "role", "replica"],
+          "properties": {"status": {"const": "ok"}, "service": {"type": "string"}, "role": {"type": "string"},
+                         "replica": {"type": "string"}}}
+METRICS_QUERY = [
+    {"name": "name[]", "in": "query", "required": False, "style": "form", "explode": True,
+     "schema": {"type": "array", "items": {"type": "string"}}, "description": "only these metrics"},
+    {"name": "connection", "in": "query", "required": False, "schema": {"type": "string"},
+     "description": "close: close the connection after the answer (any other value: keep it)"},
+]
 
 
 def make_app(config: ServiceConfig, registry: CollectorRegistry) -> web.Application:
     metrics = ServiceMetrics(registry)
-    station = Station(config.live, metrics, config.name, config.replica)
+    station = Station(config, metrics, config.name, config.replica)
     settings = LiveConfig(config, station)
     app = web.Application(middlewares=[_measure(config, metrics)], client_max_size=config.max_request_bytes)
     app[SETTINGS], app[STATION], app[METRICS], app[LIFECYCLE] = settings, station, metrics, Lifecycle()
-    app.router.add_get("/health", health, name="health")
-    app.router.add_get("/metrics", metrics_handler(registry), name="metrics")
-    app.router.add_get("/v1/work", work, name="work")
-    add_admin_routes(app)
+    app[api_doc.OPERATIONS] = {}
+    _add_common_routes(app, registry)
+    add_admin_routes(app, config.max_request_bytes)
     ROLES[config.role](app, config, metrics)
     _declare_rejections(app, config, metrics)
     app.cleanup_ctx.append(_lifetime)
     app.on_shutdown.append(_stop_taking_work)
     return app
+
+
+def _add_common_routes(app: web.Application, registry: CollectorRegistry) -> None:
+    route(app, "GET", "/health", health, name="health", summary="whether this replica serves",
+          responses={"200": answer("serving", HEALTH), "503": error("not serving (starting or draining)")})
+    route(app, "GET", "/metrics", metrics_handler(registry), name="metrics", query=METRICS_QUERY,
+          summary="Prometheus metrics", responses={"200": answer("the text format", {"type": "string"},
+                                                                 "text/plain")})
+    route(app, "GET", "/openapi.json", openapi, name="openapi", summary="this document",
+          responses={"200": answer("OpenAPI 3.1", {"type": "object"})})
+    route(app, "GET", "/v1/work", work, name="work", work=True,
+          summary="generic work: a service time, then work.response_bytes bytes",
+          responses={"200": answer("done", {"type": "string"}, "application/octet-stream")})
+
+
+async def openapi(request: web.Request) -> web.Response:
+    config = request.app[SETTINGS].current
+    return web.json_response(api_doc.document(
+        request.app, f"stormlab service {config.name} ({config.role})",
+        "A main-network service replica (docs/services.md). Errors are JSON saying what is "
+        "wrong and what is expected; an unknown path answers 404, a method a path does not "
+        "take 405 with Allow."))
 
 
 def _declare_rejections(app: web.Application, config, metrics: ServiceMetrics) -> None:
@@ -81,7 +114,7 @@ async def health(request: web.Request) -> web.Response:
 
 async def work(request: web.Request) -> web.StreamResponse:
     """Generic work: a service time (a sleep), then a response of the configured size."""
-    size = request.app[SETTINGS].current.live.work.response_bytes
+    size = request.app[SETTINGS].current.work.response_bytes
     return await serve(request, lambda: web.Response(body=payload(size),
                                                      content_type="application/octet-stream"))
 
@@ -139,4 +172,11 @@ async def _answer(request: web.Request, handler, count_bad_request) -> web.Strea
                              f"{request.path}", allowed_methods=sorted(exc.allowed_methods)) from exc
     except BadRequest as exc:
         count_bad_request(exc.reason)
-        return json_error(exc.status, exc.message, **exc.details)
+        response = json_error(exc.status, exc.message, **exc.details)
+        if exc.status == 405:
+            response.headers["Allow"] = ", ".join(exc.details["allowed_methods"])
+        if request.body_exists and not request.content.at_eof():
+            # refused without reading the whole body (too large, wrong type): the connection
+            # cannot carry a next request, so say it closes (aiohttp < 3.9 would reset it)
+            response.force_close()
+        return response

@@ -7,15 +7,23 @@ and what is expected; the app's middleware turns it into a JSON answer and count
 from __future__ import annotations
 
 import json
-import math
+import re
 from typing import Any
 
 from aiohttp import web
 
-from stormlab_common.config import validation_problems
+from stormlab_common.config import ConfigError
+from stormlab_common.model import parse
 
 ATTEMPT_HEADER = "X-Attempt"
 DEADLINE_HEADER = "X-Deadline-Ms"
+JSON = ("application/json",)
+BINARY = ("application/octet-stream",)
+# The header values the OpenAPI document promises (the same patterns): a whole number from
+# 1, plain decimal milliseconds (up to ~30 years, so always a finite float).
+ATTEMPT_PATTERN = r"^[1-9][0-9]{0,8}$"
+DEADLINE_PATTERN = r"^(0|[1-9][0-9]{0,11})(\.[0-9]{1,9})?$"
+_ATTEMPT, _DEADLINE = re.compile(ATTEMPT_PATTERN), re.compile(DEADLINE_PATTERN)
 
 
 class BadRequest(Exception):
@@ -29,7 +37,7 @@ def attempt_of(request: web.Request) -> int:
     raw = request.headers.get(ATTEMPT_HEADER)
     if raw is None:
         return 1
-    if not raw.strip().isdigit() or int(raw) < 1:
+    if not _ATTEMPT.fullmatch(raw):
         raise BadRequest(400, "bad_header", f"{ATTEMPT_HEADER} must be a whole number >= 1, got {raw!r}",
                          expected=f"{ATTEMPT_HEADER}: 1 for a first try, 2 for the first retry, ...")
     return int(raw)
@@ -40,19 +48,31 @@ def deadline_seconds_of(request: web.Request) -> float | None:
     raw = request.headers.get(DEADLINE_HEADER)
     if raw is None:
         return None
-    try:
-        milliseconds = float(raw)
-    except ValueError:
-        milliseconds = math.nan
-    if not math.isfinite(milliseconds) or milliseconds < 0:
+    if not _DEADLINE.fullmatch(raw):
         raise BadRequest(400, "bad_header", f"{DEADLINE_HEADER} must be a number of milliseconds >= 0, "
-                         f"got {raw!r}", expected=f"{DEADLINE_HEADER}: e.g. 2000")
-    return milliseconds / 1000
+                         f"got {raw!r}", expected=f"{DEADLINE_HEADER}: e.g. 2000 or 1500.5")
+    return float(raw) / 1000
 
 
-async def body_bytes(request: web.Request, limit: int) -> bytes:
-    """The body, refused with 413 when over ``limit`` bytes (which must not exceed the
-    app's client_max_size, past which aiohttp refuses to read)."""
+def check_content_type(request: web.Request, accepted: tuple[str, ...]) -> None:
+    """415 unless the body's media type is one of ``accepted``; a request without a
+    Content-Type is taken as the first. Text must be UTF-8."""
+    if "Content-Type" not in request.headers:
+        return
+    if request.content_type not in accepted:
+        raise BadRequest(415, "unsupported_media_type",
+                         f"unsupported Content-Type {request.headers['Content-Type']!r}; this endpoint "
+                         f"takes {' or '.join(accepted)}", accepted=list(accepted))
+    if (request.charset or "utf-8").lower() not in ("utf-8", "utf8"):
+        raise BadRequest(415, "unsupported_media_type", f"unsupported charset {request.charset!r}; "
+                         "bodies are UTF-8", accepted=[f"{kind}; charset=utf-8" for kind in accepted])
+
+
+async def body_bytes(request: web.Request, limit: int, accepted: tuple[str, ...] = BINARY) -> bytes:
+    """The body, refused with 415 when of another media type than ``accepted``, with 413
+    when over ``limit`` bytes (which must not exceed the app's client_max_size, past which
+    aiohttp refuses to read)."""
+    check_content_type(request, accepted)
     declared = request.content_length
     if declared is not None and declared > limit:
         raise _too_large(declared, limit)
@@ -65,19 +85,33 @@ async def body_bytes(request: web.Request, limit: int) -> bytes:
     return body
 
 
-async def json_body(request: web.Request, schema: dict[str, Any], expected: str, limit: int) -> Any:
-    """The body as JSON, checked against ``schema``; every problem named with its path."""
-    body = await body_bytes(request, limit)
+async def json_data(request: web.Request, expected: str, limit: int, accepted: tuple[str, ...] = JSON) -> Any:
+    """The body as JSON (RFC 8259: UTF-8, no NaN or Infinity), not yet checked for shape."""
+    body = await body_bytes(request, limit, accepted)
     try:
-        data = json.loads(body)
-    except ValueError as exc:  # UnicodeDecodeError is a ValueError too
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadRequest(400, "malformed_json", f"the body is not UTF-8 text ({exc})",
+                         expected=expected) from exc
+    try:
+        return json.loads(text, parse_constant=_not_json)
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep to be a request
         raise BadRequest(400, "malformed_json", f"the body is not valid JSON ({exc})",
                          expected=expected) from exc
-    problems = validation_problems(schema, data)
-    if problems:
+
+
+async def json_body(request: web.Request, cls: type, expected: str, limit: int) -> Any:
+    """The body as an instance of the contract class ``cls``; every problem named with its path."""
+    data = await json_data(request, expected, limit)
+    try:
+        return parse(cls, data, source="body")
+    except ConfigError as exc:
         raise BadRequest(400, "invalid_body", "the body does not match what this endpoint takes",
-                         problems=problems, expected=expected)
-    return data
+                         problems=exc.problems, expected=expected) from exc
+
+
+def _not_json(constant: str) -> Any:
+    raise ValueError(f"{constant} is not a JSON value")
 
 
 def _too_large(size: int | None, limit: int) -> BadRequest:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-# Keys end up in URLs; keep them plain.
+# Keys end up in URLs; keep them plain. "." and ".." cannot be: clients remove them from
+# a URL's path as dot segments (RFC 3986, 5.2.4).
 KEY_PATTERN = r"^[A-Za-z0-9._-]{1,200}$"
+UNADDRESSABLE_KEYS = (".", "..")
 
 
 class StoreFull(Exception):

@@ -10,7 +10,7 @@ from __future__ import annotations
 from services.codel import CoDel
 from services.disciplines import Fifo, Lifo
 from services.job import Job
-from services.settings import Queue
+from stormlab_common.contracts.service import Queue
 
 DISCIPLINES = {
     "fifo": lambda settings, now: Fifo(),

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from services.config import LIVE_SECTIONS, patched
-from services.settings import ServiceConfig
+from services.config import LIVE_SECTIONS, ServiceConfig, patched
 from services.station import Station
+from stormlab_common.model import dump
 
 log = logging.getLogger(__name__)
 
@@ -18,13 +18,13 @@ class LiveConfig:
         self._station = station
 
     def change(self, change: Any) -> ServiceConfig:
-        """Apply a partial change (PATCH /admin/config). On any problem, ConfigError names
-        every bad key and the settings in force stay as they were."""
+        """Apply a live change (PATCH /admin/config). On any problem, ChangeRefused names
+        every one and the settings in force stay as they were."""
         new = patched(self.current, change)
-        self._station.reconfigure(new.live)
+        self._station.reconfigure(new)
         self.current = new
         log.info("settings changed: %s", change)
         return new
 
     def describe(self) -> dict[str, Any]:
-        return {"config": self.current.raw, "live_sections": list(LIVE_SECTIONS)}
+        return {"config": dump(self.current), "live_sections": list(LIVE_SECTIONS)}

@@ -12,30 +12,19 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-# An announcement names each replica and the address it serves on.
-ANNOUNCEMENT_SCHEMA = {
+from stormlab_common.contracts.service import Endpoint
+from stormlab_common.model import schema_of
+
+# What a published membership looks like (GET /v1/membership/{service}); announcements
+# are the contract's Announcement.
+MEMBERSHIP_SCHEMA = {
     "type": "object",
-    "additionalProperties": False,
-    "required": ["endpoints"],
+    "required": ["service", "version", "endpoints", "announced_at"],
     "properties": {
-        "endpoints": {
-            "type": "array",
-            "maxItems": 1000,
-            "items": {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["replica", "address"],
-                "properties": {
-                    "replica": {"type": "string", "minLength": 1, "maxLength": 200},
-                    "address": {"type": "string", "pattern": "^[A-Za-z0-9.:_-]{1,200}:[0-9]{1,5}$",
-                                "description": "host:port"},
-                },
-            },
-        },
-        "republish": {"type": "boolean", "default": False,
-                      "description": "a new version even if the endpoints are the same (as every "
-                                     "write to etcd is a new revision): the experiment runner's "
-                                     "scaling activity, which must make every watcher reconnect"},
+        "service": {"type": "string"},
+        "version": {"type": "integer", "minimum": 0, "description": "0: nothing announced yet"},
+        "endpoints": {"type": "array", "items": schema_of(Endpoint)},
+        "announced_at": {"type": ["number", "null"], "description": "Unix time of the last change"},
     },
 }
 

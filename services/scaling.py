@@ -25,8 +25,9 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+import tenacity
 
 from stormlab_common.compose import ComposeMissing, compose_command
 
@@ -65,17 +66,24 @@ def replicas_of(client, project: str, service: str) -> list:
                                                      f"com.docker.compose.service={service}"]})
 
 
-def wait_healthy(client, project: str, service: str, replicas: int | None, timeout: float) -> list:
-    deadline = time.monotonic() + timeout
-    while True:
-        containers = replicas_of(client, project, service)
-        health = [c.attrs["State"].get("Health", {}).get("Status", "none") for c in containers]
-        counted = replicas is None or len(containers) == replicas
-        if counted and all(status in ("healthy", "none") for status in health):
-            return containers
-        if time.monotonic() > deadline:
-            raise SystemExit(f"scaling: {service} not healthy after {timeout} s: {health}")
-        time.sleep(0.5)
+def health_of(client, project: str, service: str, replicas: int | None) -> tuple[list, list[str], bool]:
+    """The service's containers, their health, and whether they are all there and healthy."""
+    containers = replicas_of(client, project, service)
+    health = [c.attrs["State"].get("Health", {}).get("Status", "none") for c in containers]
+    counted = replicas is None or len(containers) == replicas
+    return containers, health, counted and all(status in ("healthy", "none") for status in health)
+
+
+def wait_healthy(client, project: str, service: str, replicas: int | None, timeout: float,
+                 poll_seconds: float = 0.5) -> list:
+    def give_up(state: tenacity.RetryCallState):
+        _, health, _ = state.outcome.result()
+        raise SystemExit(f"scaling: {service} not healthy after {timeout} s: {health}")
+
+    poll = tenacity.Retrying(stop=tenacity.stop_after_delay(timeout), wait=tenacity.wait_fixed(poll_seconds),
+                             retry=tenacity.retry_if_result(lambda found: not found[2]),
+                             retry_error_callback=give_up)
+    return poll(health_of, client, project, service, replicas)[0]
 
 
 def endpoints_of(containers: list, network: str) -> list[dict[str, str]]:

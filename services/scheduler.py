@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from services.job import Job
 from services.lanes import Lanes
-from services.settings import Live
+from stormlab_common.contracts.service import ServiceConfig
 
 START = "start"
 QUEUED = "queued"
@@ -29,12 +29,12 @@ Verdicts = list[tuple[Job, str]]
 
 
 class Scheduler:
-    def __init__(self, live: Live, clock: Callable[[], float]):
+    def __init__(self, live: ServiceConfig, clock: Callable[[], float]):
         self.live = live
         self._clock = clock
         self.busy = 0
         self.accepting = True
-        self.lanes = Lanes(live.queue, live.mitigations.first_attempt_priority, clock())
+        self.lanes = Lanes(live.queue, live.mitigations.first_attempt_priority.enabled, clock())
 
     @property
     def queued(self) -> int:
@@ -51,13 +51,13 @@ class Scheduler:
         mitigations = self.live.mitigations
         if not self.accepting:
             return [(job, SHUTTING_DOWN)]
-        if mitigations.deadline_propagation and job.deadline_passed(now):
+        if mitigations.deadline_propagation.enabled and job.deadline_passed(now):
             return [(job, DEADLINE_EXPIRED)]
         if self.busy < self.live.capacity.workers and not self.lanes:
             self.busy += 1
             return [(job, START)]
-        if mitigations.admission_control and \
-                self.expected_queue_delay(job) > mitigations.max_queue_delay_seconds:
+        admission = mitigations.admission_control
+        if admission.enabled and self.expected_queue_delay(job) > admission.max_queue_delay_seconds:
             return [(job, ADMISSION)]
         verdicts: Verdicts = []
         if len(self.lanes) >= self.live.capacity.queue_limit:
@@ -74,12 +74,11 @@ class Scheduler:
         self.busy -= 1
         return self._fill()
 
-    def reconfigure(self, live: Live) -> Verdicts:
+    def reconfigure(self, live: ServiceConfig) -> Verdicts:
         old, self.live = self.live, live
-        if (old.queue, old.mitigations.first_attempt_priority) != \
-                (live.queue, live.mitigations.first_attempt_priority):
-            self.lanes = self.lanes.rebuilt(live.queue, live.mitigations.first_attempt_priority,
-                                            self._clock())
+        priority = live.mitigations.first_attempt_priority.enabled
+        if (old.queue, old.mitigations.first_attempt_priority.enabled) != (live.queue, priority):
+            self.lanes = self.lanes.rebuilt(live.queue, priority, self._clock())
         return self._fill()  # more workers may serve the queue at once
 
     def stop_accepting(self) -> None:
@@ -94,7 +93,7 @@ class Scheduler:
             verdicts += [(gone, CODEL) for gone in dropped]
             if job is None:
                 break
-            if self.live.mitigations.deadline_propagation and job.deadline_passed(now):
+            if self.live.mitigations.deadline_propagation.enabled and job.deadline_passed(now):
                 verdicts.append((job, DEADLINE_EXPIRED))  # its client gave up: not worth a worker
                 continue
             self.busy += 1

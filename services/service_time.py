@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import math
 import random
-from typing import Any, Protocol
+from typing import Protocol
 
-# The standard normal's 99th percentile: a lognormal's p99 is exp(mu + Z99 * sigma).
-Z99 = 2.3263478740408408
-# A lognormal with a given mean cannot have a p99 above mean * exp(Z99**2 / 2) (~15x).
-MAX_LOGNORMAL_P99_RATIO = math.exp(Z99 * Z99 / 2)
-DEFAULT_P99_RATIO = 3.0
+# Which p99 a lognormal may have is a rule of the settings (Work.check in the contract).
+from stormlab_common.contracts.service import DEFAULT_P99_RATIO, MAX_LOGNORMAL_P99_RATIO, Z99
+
+__all__ = ["DISTRIBUTIONS", "MAX_LOGNORMAL_P99_RATIO", "ServiceTime", "make_service_time"]
 
 
 class ServiceTime(Protocol):
@@ -68,16 +67,3 @@ def make_service_time(distribution: str, mean_seconds: float, p99_seconds: float
                       rng: random.Random | None = None) -> ServiceTime:
     return DISTRIBUTIONS[distribution](mean_seconds, rng or random.Random(), p99_seconds)
 
-
-def distribution_problems(work: dict[str, Any], path: str) -> list[str]:
-    """What the schema cannot check: a lognormal needs 1 < p99 / mean < ~15."""
-    if work.get("distribution") != "lognormal":
-        return []
-    mean = work.get("service_time_seconds", 0)
-    if not mean > 0:
-        return [f"{path}.service_time_seconds: a lognormal needs a positive mean, got {mean!r}"]
-    p99 = work.get("p99_seconds", DEFAULT_P99_RATIO * mean)
-    if not mean < p99 <= mean * MAX_LOGNORMAL_P99_RATIO:
-        return [f"{path}.p99_seconds: expected a number above the mean ({mean}) and at most "
-                f"{MAX_LOGNORMAL_P99_RATIO:.1f} times it for a lognormal, got {p99!r}"]
-    return []

@@ -22,7 +22,7 @@ from services.job import Job
 from services.metrics import ServiceMetrics
 from services.scheduler import DEADLINE_EXPIRED, QUEUED, START, Scheduler, Verdicts
 from services.service_time import make_service_time
-from services.settings import Live
+from stormlab_common.contracts.service import ServiceConfig
 
 # How late a worker may be and still start its next job from when it should have been free:
 # covers timer slack, a busy loop and collector pauses with thousands of requests queued;
@@ -42,7 +42,7 @@ class Shed:
 
 
 class Station:
-    def __init__(self, live: Live, metrics: ServiceMetrics, service: str, replica: str,
+    def __init__(self, live: ServiceConfig, metrics: ServiceMetrics, service: str, replica: str,
                  clock: Callable[[], float] = time.monotonic, rng: random.Random | None = None):
         self._metrics = metrics
         self._service, self._replica = service, replica
@@ -54,7 +54,7 @@ class Station:
         self._use(live)
 
     @property
-    def live(self) -> Live:
+    def live(self) -> ServiceConfig:
         return self._scheduler.live
 
     @property
@@ -72,7 +72,7 @@ class Station:
         task.add_done_callback(self._tasks.discard)
         return task
 
-    def reconfigure(self, live: Live) -> None:
+    def reconfigure(self, live: ServiceConfig) -> None:
         self._use(live)
         self._apply(self._scheduler.reconfigure(live))
 
@@ -103,7 +103,7 @@ class Station:
         if slot_free_at is not None:
             begin = max(slot_free_at, job.enqueued_at or job.arrived_at, started - MAX_CATCH_UP_SECONDS)
         finish_at = begin + self._service_time.sample()
-        cut_short = (self.live.mitigations.deadline_propagation and job.deadline_at is not None
+        cut_short = (self.live.mitigations.deadline_propagation.enabled and job.deadline_at is not None
                      and job.deadline_at < finish_at)
         try:
             await asyncio.sleep(max(0.0, (job.deadline_at if cut_short else finish_at) - self._clock()))
@@ -126,7 +126,7 @@ class Station:
 
     def _shed(self, job: Job, reason: str) -> Shed:
         self._metrics.rejected.labels(self._service, job.endpoint, self._replica, reason).inc()
-        return Shed(reason, self.live.mitigations.retry_after_seconds)
+        return Shed(reason, self.live.mitigations.admission_control.retry_after_seconds)
 
     def _apply(self, verdicts: Verdicts, slot_free_at: float | None = None) -> None:
         for job, verdict in verdicts:
@@ -143,20 +143,21 @@ class Station:
                 slot_free_at = None  # one freed worker carries its time to one job
         self._metrics.busy_workers.labels(self._service, self._replica).set(self._scheduler.busy)
 
-    def _use(self, live: Live) -> None:
+    def _use(self, live: ServiceConfig) -> None:
         work, capacity, mitigations = live.work, live.capacity, live.mitigations
+        admission = mitigations.admission_control
         self._service_time = make_service_time(work.distribution, work.service_time_seconds,
-                                               work.p99_seconds, self._rng)
+                                               work.p99_in_force_seconds, self._rng)
         m, labels = self._metrics, (self._service, self._replica)
         m.limit_workers.labels(*labels).set(capacity.workers)
         m.limit_queue.labels(*labels).set(capacity.queue_limit)
         m.limit_queue_delay.labels(*labels).set(
-            mitigations.max_queue_delay_seconds if mitigations.admission_control else 0)
+            admission.max_queue_delay_seconds if admission.enabled else 0)
         mean = work.service_time_seconds
         m.capacity.labels(*labels).set(capacity.workers / mean if mean else math.inf)
-        switches = {"admission_control": mitigations.admission_control,
-                    "deadline_propagation": mitigations.deadline_propagation,
-                    "first_attempt_priority": mitigations.first_attempt_priority,
+        switches = {"admission_control": admission.enabled,
+                    "deadline_propagation": mitigations.deadline_propagation.enabled,
+                    "first_attempt_priority": mitigations.first_attempt_priority.enabled,
                     "lifo": live.queue.discipline == "lifo", "codel": live.queue.discipline == "codel"}
         for name, enabled in switches.items():
             m.mitigation_enabled.labels(*labels, name).set(1 if enabled else 0)

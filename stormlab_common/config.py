@@ -202,12 +202,21 @@ def _describe(error: jsonschema.ValidationError, prefix: tuple) -> list[str]:
         return [f"{where}: expected one of {options}, got {value!r}"]
     if kind == "const":
         return [f"{where}: expected {error.validator_value!r}, got {value!r}"]
+    if kind == "anyOf" and value is not None and _is_nullable_wrapper(schema):
+        # "X or null" and not null: X's own problems, not "valid under none of the given schemas"
+        (other,) = [option for option in schema["anyOf"] if option != {"type": "null"}]
+        return validation_problems(other, value, tuple(path))
     if kind == "oneOf" and isinstance(schema.get("discriminator"), Mapping):
         return _describe_tagged(value, schema, tuple(path))
     hint = schema.get("description")
     if kind == "pattern" and hint:
         return [f"{where}: expected {hint}, got {value!r}"]
     return [f"{where}: {error.message}" + (f" ({hint})" if hint else "")]
+
+
+def _is_nullable_wrapper(schema: Mapping[str, Any]) -> bool:
+    options = schema.get("anyOf")
+    return isinstance(options, list) and len(options) == 2 and {"type": "null"} in options
 
 
 def _describe_tagged(value: Any, schema: Mapping[str, Any], path: tuple) -> list[str]:

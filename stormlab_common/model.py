@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 import types
 import typing
 from collections.abc import Mapping
@@ -56,7 +57,8 @@ def parse(cls: type, data: Any, source: str = "configuration", prefix: tuple = (
     Raises ConfigError with every problem, each ``path: what is wrong``; ``prefix`` is where
     the data sits in a larger document, for those paths."""
     prefix = tuple(prefix)
-    problems = validation_problems(schema_of(cls), data, prefix)
+    # NaN passes every bound a schema sets, and YAML (.nan, .inf) and Python's json read them
+    problems = _non_finite(data, prefix) + validation_problems(schema_of(cls), data, prefix)
     if problems:
         # every problem at once: the rules of the parts that are well formed too
         bad = invalid_paths(schema_of(cls), data)
@@ -96,7 +98,8 @@ def _checks_of_valid_parts(hint: Any, value: Any, here: tuple, bad: list[tuple],
             return []
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if tagged is not None and isinstance(value, Mapping):
-        variant = variants(hint, tagged.field).get(value.get(tagged.field))
+        tag = value.get(tagged.field)
+        variant = variants(hint, tagged.field).get(tag) if isinstance(tag, str) else None
         return [] if variant is None else _checks_of_valid_parts(variant, value, here, bad, prefix)
     if origin in (typing.Union, types.UnionType):
         return _checks_of_valid_parts(next(a for a in args if a is not type(None)), value, here, bad, prefix)
@@ -111,6 +114,16 @@ def _checks_of_valid_parts(hint: Any, value: Any, here: tuple, bad: list[tuple],
     if origin in (list, tuple) and isinstance(value, list):
         return [problem for index, item in enumerate(value)
                 for problem in _checks_of_valid_parts(args[0], item, (*here, index), bad, prefix)]
+    return []
+
+
+def _non_finite(value: Any, path: tuple) -> list[str]:
+    if isinstance(value, float) and not math.isfinite(value):
+        return [f"{dotted(path)}: expected a finite number, got {value!r}"]
+    if isinstance(value, Mapping):
+        return [p for key, item in value.items() for p in _non_finite(item, (*path, key))]
+    if isinstance(value, list | tuple):
+        return [p for index, item in enumerate(value) for p in _non_finite(item, (*path, index))]
     return []
 
 
@@ -143,6 +156,8 @@ def _build_value(hint: Any, value: Any) -> Any:
     origin, args = typing.get_origin(hint), typing.get_args(hint)
     if hint is float:
         return float(value)
+    if hint is int and isinstance(value, float):
+        return int(value)  # JSON Schema counts 65536.0 (or 1e3) as an integer: so does the object
     if origin in (typing.Union, types.UnionType):
         return _build_value(next(a for a in args if a is not type(None)), value)
     if origin is list:

@@ -17,9 +17,6 @@ twice what the backend accepts: enough to notice recovery, far less than a retry
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
-
-from loadgen.policies.backoff import backoff_properties
 from loadgen.policies.base import CLIENT_ERROR, SERVER_ERROR, SUCCESS, THROTTLED_LOCALLY, Outcome
 from loadgen.policies.jitter import FullJitter
 from loadgen.policies.window import SlidingCounts
@@ -29,21 +26,10 @@ ACCEPTED = frozenset({SUCCESS, CLIENT_ERROR, SERVER_ERROR})
 
 class AdaptiveThrottling(FullJitter):
     name = "adaptive"
-    SCHEMA: ClassVar[dict[str, Any]] = {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "k": {"type": "number", "minimum": 1, "maximum": 100, "default": 2,
-                  "description": "requests allowed per accept before local rejection starts (the book's K)"},
-            "window_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600, "default": 120,
-                               "description": "the sliding window requests and accepts are counted over"},
-            **backoff_properties(),
-        },
-    }
 
     def __init__(self, params, rng, clock):
         super().__init__(params, rng, clock)
-        self._counts = SlidingCounts(params["window_seconds"], ("requests", "accepts"), clock)
+        self._counts = SlidingCounts(params.window_seconds, ("requests", "accepts"), clock)
 
     def admit(self, attempt: int) -> str | None:
         probability = self.reject_probability()
@@ -61,7 +47,7 @@ class AdaptiveThrottling(FullJitter):
     def reject_probability(self) -> float:
         counts = self._counts.totals()
         requests = counts["requests"]
-        return max(0.0, (requests - self.params["k"] * counts["accepts"]) / (requests + 1))
+        return max(0.0, (requests - self.params.k * counts["accepts"]) / (requests + 1))
 
     def state(self) -> dict[str, float]:
         return {"reject_probability": self.reject_probability()}

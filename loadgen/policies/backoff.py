@@ -10,7 +10,6 @@ the same indexing as the AWS SDKs (botocore: ``rand() * min(2**(attempt - 1), 20
 from __future__ import annotations
 
 import random
-from typing import Any
 
 import tenacity
 
@@ -53,19 +52,3 @@ def decorrelated_jitter(rng: random.Random, previous: float, base: float, cap: f
     previous delay (``base`` before its first retry)."""
     return min(cap, rng.uniform(base, 3 * previous))
 
-
-def backoff_properties(base_seconds: float = 0.1, cap_seconds: float = 10.0,
-                       max_attempts: int = 3) -> dict[str, Any]:
-    """Schema properties of a capped, jittered backoff, with these defaults."""
-    return {
-        "max_attempts": max_attempts_schema(max_attempts),
-        "base_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600, "default": base_seconds,
-                         "description": "the first retry's delay ceiling; it doubles per retry"},
-        "cap_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600, "default": cap_seconds,
-                        "description": "no delay is longer than this"},
-    }
-
-
-def max_attempts_schema(default: int) -> dict[str, Any]:
-    return {"type": "integer", "minimum": 1, "maximum": 100, "default": default,
-            "description": "attempts per logical request, the first try included"}

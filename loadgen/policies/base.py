@@ -1,5 +1,6 @@
-"""What a retry policy is: one small class per policy, registered by name, configured by a
-JSON Schema of its own, and consulted by the logical-request runner at three moments.
+"""What a retry policy is: one small class per policy, registered by name, configured by its
+parameter class in the contract (stormlab_common/contracts/policies.py), and consulted by
+the logical-request runner at three moments.
 
 The runner (loadgen/logical_request.py) does, for one logical request:
 
@@ -78,19 +79,15 @@ class Outcome:
 class RetryPolicy:
     """Base class: no retries at all. Subclasses override what they need.
 
-    ``params`` are the policy's parameters, validated against ``SCHEMA`` with its defaults
-    filled in; ``rng`` is the client's own seeded random stream (use it for every random
-    choice, never the ``random`` module's global one); ``clock`` is the monotonic clock in
-    seconds (injected, so tests can drive it).
+    ``params`` are the policy's parameters: its contract class (``params.max_attempts``),
+    checked and completed with defaults before it gets them; ``rng`` is the client's own
+    seeded random stream (use it for every random choice, never the ``random`` module's
+    global one); ``clock`` is the monotonic clock in seconds (injected, so tests can drive it).
     """
 
     name: ClassVar[str] = "none"
-    SCHEMA: ClassVar[dict[str, Any]] = {"type": "object", "additionalProperties": False, "properties": {}}
-    # Defaults this policy implies for the client settings beside it (reuse_connections,
-    # respect_retry_after, ...): e.g. naive opens a new connection per attempt.
-    CLIENT_DEFAULTS: ClassVar[dict[str, Any]] = {}
 
-    def __init__(self, params: dict[str, Any], rng: random.Random, clock: Callable[[], float]):
+    def __init__(self, params: Any, rng: random.Random, clock: Callable[[], float]):
         self.params = params
         self.rng = rng
         self.clock = clock

@@ -19,12 +19,11 @@ in the period its attempt was admitted in.
 from __future__ import annotations
 
 import copy
-from typing import Any, ClassVar
 
-from loadgen.policies.backoff import backoff_properties
 from loadgen.policies.base import BREAKER_OPEN, Outcome
 from loadgen.policies.jitter import FullJitter
 from loadgen.policies.window import SlidingCounts
+from stormlab_common.contracts.policies import CircuitBreakerParams
 
 CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 
@@ -32,10 +31,10 @@ CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
 class Breaker:
     """The client-wide state machine."""
 
-    def __init__(self, params: dict[str, Any], clock):
+    def __init__(self, params: CircuitBreakerParams, clock):
         self.params = params
         self.clock = clock
-        self.window = SlidingCounts(params["window_seconds"], ("outcomes", "failures"), clock)
+        self.window = SlidingCounts(params.window_seconds, ("outcomes", "failures"), clock)
         self.state = CLOSED
         self.period = 0  # bumped on every state change
         self.entered_at = clock()
@@ -43,7 +42,7 @@ class Breaker:
 
     def current(self) -> str:
         """The state now, after any change that time alone makes."""
-        if self.state != CLOSED and self.clock() - self.entered_at >= self.params["open_seconds"]:
+        if self.state != CLOSED and self.clock() - self.entered_at >= self.params.open_seconds:
             self._enter(HALF_OPEN)  # from open; or from half-open whose probes never reported
         return self.state
 
@@ -57,8 +56,8 @@ class Breaker:
         if failed:
             self.window.add("failures")
         counts = self.window.totals()
-        if (counts["outcomes"] >= self.params["min_requests"]
-                and counts["failures"] / counts["outcomes"] >= self.params["failure_ratio"]):
+        if (counts["outcomes"] >= self.params.min_requests
+                and counts["failures"] / counts["outcomes"] >= self.params.failure_ratio):
             self._enter(OPEN)
 
     def probe_result(self, failed: bool) -> None:
@@ -76,23 +75,6 @@ class Breaker:
 
 class CircuitBreaker(FullJitter):
     name = "circuit-breaker"
-    SCHEMA: ClassVar[dict[str, Any]] = {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "failure_ratio": {"type": "number", "exclusiveMinimum": 0, "maximum": 1, "default": 0.5,
-                              "description": "the share of retryable failures that opens the breaker"},
-            "window_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600, "default": 10,
-                               "description": "the sliding window outcomes are counted over while closed"},
-            "min_requests": {"type": "integer", "minimum": 1, "default": 20,
-                             "description": "outcomes the window must hold before it can open"},
-            "open_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600, "default": 5,
-                             "description": "how long an open breaker refuses every attempt"},
-            "half_open_probes": {"type": "integer", "minimum": 1, "default": 1,
-                                 "description": "attempts let through when half-open"},
-            **backoff_properties(),
-        },
-    }
 
     def __init__(self, params, rng, clock):
         super().__init__(params, rng, clock)
@@ -109,7 +91,7 @@ class CircuitBreaker(FullJitter):
     def admit(self, attempt: int) -> str | None:
         breaker = self._breaker
         state = breaker.current()
-        if state == OPEN or (state == HALF_OPEN and breaker.probes_sent >= self.params["half_open_probes"]):
+        if state == OPEN or (state == HALF_OPEN and breaker.probes_sent >= self.params.half_open_probes):
             return BREAKER_OPEN
         if state == HALF_OPEN:
             breaker.probes_sent += 1

@@ -13,20 +13,9 @@ spreads retries out in time; it does not lower how many a failing request makes.
 from __future__ import annotations
 
 import copy
-from typing import Any, ClassVar
 
-from loadgen.policies.backoff import (
-    attempts_exhausted,
-    backoff_properties,
-    decorrelated_jitter,
-    equal_jitter,
-    full_jitter,
-)
+from loadgen.policies.backoff import attempts_exhausted, decorrelated_jitter, equal_jitter, full_jitter
 from loadgen.policies.base import Outcome, RetryPolicy
-
-
-def jitter_schema(**defaults: Any) -> dict[str, Any]:
-    return {"type": "object", "additionalProperties": False, "properties": backoff_properties(**defaults)}
 
 
 class FullJitter(RetryPolicy):
@@ -34,22 +23,20 @@ class FullJitter(RetryPolicy):
     that add a gate (budget, breaker, adaptive throttling) retry like this too."""
 
     name = "full-jitter"
-    SCHEMA: ClassVar[dict[str, Any]] = jitter_schema()
 
     def backoff(self, attempt: int, outcome: Outcome) -> float | None:
-        if attempts_exhausted(attempt, self.params["max_attempts"]):
+        if attempts_exhausted(attempt, self.params.max_attempts):
             return None
-        return full_jitter(self.rng, attempt, self.params["base_seconds"], self.params["cap_seconds"])
+        return full_jitter(self.rng, attempt, self.params.base_seconds, self.params.cap_seconds)
 
 
 class EqualJitter(RetryPolicy):
     name = "equal-jitter"
-    SCHEMA: ClassVar[dict[str, Any]] = jitter_schema()
 
     def backoff(self, attempt: int, outcome: Outcome) -> float | None:
-        if attempts_exhausted(attempt, self.params["max_attempts"]):
+        if attempts_exhausted(attempt, self.params.max_attempts):
             return None
-        return equal_jitter(self.rng, attempt, self.params["base_seconds"], self.params["cap_seconds"])
+        return equal_jitter(self.rng, attempt, self.params.base_seconds, self.params.cap_seconds)
 
 
 class DecorrelatedJitter(RetryPolicy):
@@ -57,25 +44,24 @@ class DecorrelatedJitter(RetryPolicy):
     request: ``for_request`` gives each request its own ``previous``."""
 
     name = "decorrelated-jitter"
-    SCHEMA: ClassVar[dict[str, Any]] = jitter_schema()
 
     def __init__(self, params, rng, clock):
         super().__init__(params, rng, clock)
-        self._previous = params["base_seconds"]  # per request
+        self._previous = params.base_seconds  # per request
 
     def for_request(self) -> DecorrelatedJitter:
         view = copy.copy(self)  # shares params, rng and clock
-        view._previous = self.params["base_seconds"]
+        view._previous = self.params.base_seconds
         return view
 
     def backoff(self, attempt: int, outcome: Outcome) -> float | None:
-        if attempts_exhausted(attempt, self.params["max_attempts"]):
+        if attempts_exhausted(attempt, self.params.max_attempts):
             return None
         if attempt == 1:
             # A new chain (also keeps a policy called without for_request right for
             # one request at a time).
-            self._previous = self.params["base_seconds"]
-        delay = decorrelated_jitter(self.rng, self._previous, self.params["base_seconds"],
-                                    self.params["cap_seconds"])
+            self._previous = self.params.base_seconds
+        delay = decorrelated_jitter(self.rng, self._previous, self.params.base_seconds,
+                                    self.params.cap_seconds)
         self._previous = delay
         return delay

@@ -16,9 +16,7 @@ the last ``window_seconds``, a retry is sent only if, counting it, retries stay 
 from __future__ import annotations
 
 import copy
-from typing import Any, ClassVar
 
-from loadgen.policies.backoff import backoff_properties
 from loadgen.policies.base import BUDGET_EXHAUSTED, SUCCESS, TIMEOUT, Outcome
 from loadgen.policies.jitter import FullJitter
 from loadgen.policies.window import SlidingCounts
@@ -43,43 +41,20 @@ class TokenQuota:
 
 class RetryBudget(FullJitter):
     name = "retry-budget"
-    SCHEMA: ClassVar[dict[str, Any]] = {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "mode": {"enum": ["tokens", "ratio"], "default": "tokens",
-                     "description": "tokens: the AWS SDK standard quota; ratio: the SRE book's ratio"},
-            "quota": {"type": "number", "exclusiveMinimum": 0, "default": 500,
-                      "description": "tokens mode: the most tokens the client holds (it starts full)"},
-            "retry_cost": {"type": "number", "minimum": 0, "default": 5,
-                           "description": "tokens mode: tokens a retry takes"},
-            "timeout_retry_cost": {"type": "number", "minimum": 0, "default": 10,
-                                   "description": "tokens mode: tokens a retry after a timeout takes"},
-            "success_refund": {"type": "number", "minimum": 0, "default": 1,
-                               "description": "tokens mode: tokens a first-try success gives back"},
-            "ratio": {"type": "number", "minimum": 0, "maximum": 10, "default": 0.1,
-                      "description": "ratio mode: retries allowed per first try, over the window"},
-            "window_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600, "default": 10,
-                               "description": "ratio mode: the sliding window of the counts"},
-            "min_retries_per_second": {"type": "number", "minimum": 0, "default": 0,
-                                       "description": "ratio mode: retries/s allowed on top (Finagle: 10)"},
-            **backoff_properties(base_seconds=1.0, cap_seconds=20.0, max_attempts=3),
-        },
-    }
 
     def __init__(self, params, rng, clock):
         super().__init__(params, rng, clock)
-        self._tokens_mode = params["mode"] == "tokens"
-        self._quota = TokenQuota(params["quota"])
-        self._counts = SlidingCounts(params["window_seconds"], ("requests", "retries"), clock)
+        self._tokens_mode = params.mode == "tokens"
+        self._quota = TokenQuota(params.quota)
+        self._counts = SlidingCounts(params.window_seconds, ("requests", "retries"), clock)
         # Per request: what its next retry will cost, and what its last retry took (None:
         # no retry of this request took tokens).
-        self._next_cost: float = params["retry_cost"]
+        self._next_cost: float = params.retry_cost
         self._taken: float | None = None
 
     def for_request(self) -> RetryBudget:
         view = copy.copy(self)  # shares the quota and the window
-        view._next_cost, view._taken = self.params["retry_cost"], None
+        view._next_cost, view._taken = self.params.retry_cost, None
         return view
 
     def admit(self, attempt: int) -> str | None:
@@ -100,12 +75,13 @@ class RetryBudget(FullJitter):
 
     def backoff(self, attempt: int, outcome: Outcome) -> float | None:
         # The next retry's price depends on why this attempt failed; it is paid in admit.
-        self._next_cost = self.params["timeout_retry_cost" if outcome.kind == TIMEOUT else "retry_cost"]
+        params = self.params
+        self._next_cost = params.timeout_retry_cost if outcome.kind == TIMEOUT else params.retry_cost
         return super().backoff(attempt, outcome)
 
     def record(self, attempt: int, outcome: Outcome) -> None:
         if self._tokens_mode and outcome.kind == SUCCESS:
-            self._quota.give_back(self.params["success_refund"] if self._taken is None else self._taken)
+            self._quota.give_back(self.params.success_refund if self._taken is None else self._taken)
 
     def state(self) -> dict[str, float]:
         if self._tokens_mode:
@@ -114,5 +90,5 @@ class RetryBudget(FullJitter):
 
     def _retry_allowance(self) -> float:
         counts = self._counts.totals()
-        floor = self.params["min_retries_per_second"] * self.params["window_seconds"]
-        return self.params["ratio"] * counts["requests"] + floor - counts["retries"]
+        floor = self.params.min_retries_per_second * self.params.window_seconds
+        return self.params.ratio * counts["requests"] + floor - counts["retries"]

@@ -7,11 +7,11 @@ runner enforces, ends the loop.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import tenacity
 
-from loadgen.policies.backoff import call_state, max_attempts_schema
+from loadgen.policies.backoff import call_state
 from loadgen.policies.base import Outcome, RetryPolicy
 
 
@@ -29,10 +29,10 @@ class TenacityPolicy(RetryPolicy):
         self._stop = self.make_stop(params)
         self._wait = self.make_wait(params)
 
-    def make_stop(self, params: dict[str, Any]) -> tenacity.stop.stop_base:
-        return tenacity.stop_after_attempt(params["max_attempts"])
+    def make_stop(self, params: Any) -> tenacity.stop.stop_base:
+        return tenacity.stop_after_attempt(params.max_attempts)
 
-    def make_wait(self, params: dict[str, Any]) -> tenacity.wait.wait_base:
+    def make_wait(self, params: Any) -> tenacity.wait.wait_base:
         raise NotImplementedError
 
     def backoff(self, attempt: int, outcome: Outcome) -> float | None:
@@ -43,10 +43,10 @@ class TenacityPolicy(RetryPolicy):
 
 
 class Naive(TenacityPolicy):
-    """Immediate retries with no attempt cap, each on a new connection, ignoring Retry-After."""
+    """Immediate retries with no attempt cap, each on a new connection, ignoring Retry-After
+    (the contract's NaiveParams.CLIENT_DEFAULTS: what a profile leaves null)."""
 
     name = "naive"
-    CLIENT_DEFAULTS: ClassVar[dict[str, Any]] = {"reuse_connections": False, "respect_retry_after": False}
 
     def make_stop(self, params):
         return tenacity.stop_never
@@ -59,18 +59,9 @@ class Fixed(TenacityPolicy):
     """Up to ``max_attempts`` attempts, ``delay_seconds`` apart."""
 
     name = "fixed"
-    SCHEMA: ClassVar[dict[str, Any]] = {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "max_attempts": max_attempts_schema(3),
-            "delay_seconds": {"type": "number", "minimum": 0, "maximum": 3600, "default": 1.0,
-                              "description": "the wait before every retry"},
-        },
-    }
 
     def make_wait(self, params):
-        return tenacity.wait_fixed(params["delay_seconds"])
+        return tenacity.wait_fixed(params.delay_seconds)
 
 
 class Exponential(TenacityPolicy):
@@ -79,20 +70,7 @@ class Exponential(TenacityPolicy):
     together."""
 
     name = "exponential"
-    SCHEMA: ClassVar[dict[str, Any]] = {
-        "type": "object",
-        "additionalProperties": False,
-        "properties": {
-            "max_attempts": max_attempts_schema(3),
-            "base_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600, "default": 0.1,
-                             "description": "the first retry's delay"},
-            "multiplier": {"type": "number", "minimum": 1, "maximum": 10, "default": 2,
-                           "description": "each retry waits this many times longer than the one before"},
-            "cap_seconds": {"type": "number", "exclusiveMinimum": 0, "maximum": 3600, "default": 10.0,
-                            "description": "no delay is longer than this"},
-        },
-    }
 
     def make_wait(self, params):
-        return tenacity.wait_exponential(multiplier=params["base_seconds"], max=params["cap_seconds"],
-                                         exp_base=params["multiplier"])
+        return tenacity.wait_exponential(multiplier=params.base_seconds, max=params.cap_seconds,
+                                         exp_base=params.multiplier)

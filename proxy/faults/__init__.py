@@ -1,9 +1,10 @@
-"""A link's faults: the registry of fault types, and the chain a link applies."""
+"""A link's faults: the behaviour of each fault type, and the chain a link applies."""
 
 from __future__ import annotations
 
 import random
 import zlib
+from collections.abc import Mapping
 from typing import Any
 
 from prometheus_client import Counter
@@ -13,27 +14,31 @@ from proxy.faults.http_error import HttpErrorFault
 from proxy.faults.latency import LatencyFault
 from proxy.faults.reset import ResetFault
 
-FAULT_TYPES: dict[str, type[Fault]] = {cls.type: cls for cls in (LatencyFault, ResetFault, HttpErrorFault)}
+# The behaviour of each fault type, by the contract class of its parameters.
+BEHAVIOURS: dict[type, type[Fault]] = {cls.Params: cls for cls in (LatencyFault, ResetFault, HttpErrorFault)}
 
-__all__ = ["FAULT_TYPES", "FaultChain", "RequestAction"]
+__all__ = ["BEHAVIOURS", "FaultChain", "RequestAction"]
 
 
 class FaultChain:
     """The faults on one link, asked in name order; each has its own seeded random stream so a
     run with the same seed makes the same choices."""
 
-    def __init__(self, link: str, faults: dict[str, dict[str, Any]], seed: int | None,
-                 injections: Counter):
+    def __init__(self, link: str, faults: Mapping[str, Any], seed: int | None, injections: Counter):
         self._injections = injections
         self._link = link
-        self.faults = [FAULT_TYPES[params["type"]](name, params, _rng(seed, link, name))
+        self.faults = [BEHAVIOURS[type(params)](name, params, _rng(seed, link, name))
                        for name, params in sorted(faults.items())]
         self._connection = [f for f in self.faults if isinstance(f, ConnectionFault)]
         self._delays = [f for f in self.faults if isinstance(f, ChunkDelay)]
-        self._requests = [f for f in self.faults
-                          if isinstance(f, RequestFault) and f.acts_on_requests(f.params)]
+        self._requests = [f for f in self.faults if isinstance(f, RequestFault) and f.params.acts_on_requests]
         for fault in [*self._connection, *self._requests]:  # the counted ones, at 0 from the start
             injections.labels(link, fault.type)
+
+    @property
+    def delays(self) -> bool:
+        """True if some fault delays chunks (else ``delay_seconds`` is always 0)."""
+        return bool(self._delays)
 
     def resets_connection(self) -> bool:
         for fault in self._connection:

@@ -1,4 +1,5 @@
-"""What a fault is: one small class per fault, configured by a JSON Schema of its own.
+"""What a fault is: one small class per fault, taking its typed parameters
+(stormlab_common/contracts/proxy_faults.py says what each type accepts).
 
 A fault has one or more of three optional abilities, each a small interface of its own:
 - ConnectionFault: may reset a new connection.
@@ -12,29 +13,24 @@ import random
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-DIRECTIONS = ["upstream", "downstream", "both"]
-
 
 class Fault:
-    type: ClassVar[str]
-    SCHEMA: ClassVar[dict[str, Any]]
+    Params: ClassVar[type]  # the contract dataclass of its parameters
 
-    def __init__(self, name: str, params: dict[str, Any], rng: random.Random):
+    def __init__(self, name: str, params: Any, rng: random.Random):
         self.name = name
         self.params = params
         self.rng = rng
 
-    @classmethod
-    def acts_on_requests(cls, params: dict[str, Any]) -> bool:
-        """True if, with these params, it acts on HTTP requests (its link needs protocol http)."""
-        return False
+    @property
+    def type(self) -> str:
+        return self.params.type
 
     def applies_to(self, direction: str) -> bool:
-        wanted = self.params.get("direction", "both")
-        return wanted in ("both", direction)
+        return self.params.direction in ("both", direction)
 
     def fires(self) -> bool:
-        return self.rng.random() < self.params["probability"]
+        return self.rng.random() < self.params.probability
 
 
 class ConnectionFault(Fault):
@@ -56,14 +52,6 @@ class RequestAction:
 
 
 class RequestFault(Fault):
-    @classmethod
-    def acts_on_requests(cls, params: dict[str, Any]) -> bool:
-        return True
-
     def on_request(self, method: str, target: str) -> RequestAction | None:
         """Return an action to take instead of forwarding the request, or None to forward it."""
         raise NotImplementedError
-
-
-def probability_schema(description: str) -> dict[str, Any]:
-    return {"type": "number", "minimum": 0, "maximum": 1, "description": description}

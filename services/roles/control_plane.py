@@ -13,25 +13,25 @@ from collections import deque
 
 from aiohttp import web
 
+from services.api_doc import answer, body_errors, error, request_body, route
 from services.inputs import json_body
 from services.keys import SETTINGS
 from services.padding import padded_json
-from services.settings import ServiceConfig
 from services.workload import serve
+from stormlab_common.contracts.service import Launch, ServiceConfig
+from stormlab_common.model import schema_of
 from stormlab_common.web import app_key
 
 KEPT_INSTANCES = 1000
 DESCRIBED_INSTANCES = 50
-LAUNCH_SCHEMA = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["count"],
-    "properties": {
-        "count": {"type": "integer", "minimum": 1, "maximum": 100},
-        "instance_type": {"type": "string", "pattern": "^[a-z0-9]{1,16}\\.[a-z0-9]{1,16}$"},
-    },
-}
 EXPECTED_LAUNCH = '{"count": 1 to 100, "instance_type": "m5.large" (optional)}'
+LAUNCH_EXAMPLE = {"count": 2, "instance_type": "m5.large"}
+INSTANCE = {"type": "object", "required": ["instance_id", "instance_type", "state", "launched_at"],
+            "properties": {"instance_id": {"type": "string"}, "instance_type": {"type": "string"},
+                           "state": {"const": "pending"}, "launched_at": {"type": "number"}}}
+INSTANCES = {"type": "object", "required": ["instances"],
+             "properties": {"instances": {"type": "array", "items": INSTANCE},
+                            "padding": {"type": "string", "description": "fills work.response_bytes"}}}
 
 
 class Instances:
@@ -54,26 +54,32 @@ class Instances:
         return list(self._recent)[-limit:]
 
 
-INSTANCES = app_key("instances", Instances)
+LAUNCHED = app_key("instances", Instances)
 
 
 def install(app: web.Application, config: ServiceConfig, metrics) -> None:
-    app[INSTANCES] = Instances(config.replica)
-    app.router.add_get("/v1/instances", describe_instances, name="describe_instances")
-    app.router.add_post("/v1/instances", run_instances, name="run_instances")
+    app[LAUNCHED] = Instances(config.replica)
+    route(app, "GET", "/v1/instances", describe_instances, name="describe_instances", work=True,
+          summary=f"the {DESCRIBED_INSTANCES} instances launched last, padded to work.response_bytes",
+          responses={"200": answer("instances", INSTANCES)})
+    route(app, "POST", "/v1/instances", run_instances, name="run_instances", work=True,
+          summary="launch instances", links={"201": "describe_instances"},
+          body=request_body(schema_of(Launch), EXPECTED_LAUNCH, example=LAUNCH_EXAMPLE),
+          responses={"201": answer("launched", INSTANCES),
+                     "400": error("not a launch (each problem named), or a malformed header"),
+                     **body_errors(config.max_request_bytes)})
 
 
 async def describe_instances(request: web.Request) -> web.StreamResponse:
-    size = request.app[SETTINGS].current.live.work.response_bytes
-    instances = request.app[INSTANCES]
+    size = request.app[SETTINGS].current.work.response_bytes
+    instances = request.app[LAUNCHED]
     return await serve(request, lambda: padded_json(
         {"instances": instances.recent(DESCRIBED_INSTANCES)}, size))
 
 
 async def run_instances(request: web.Request) -> web.StreamResponse:
     settings = request.app[SETTINGS].current
-    launch = await json_body(request, LAUNCH_SCHEMA, EXPECTED_LAUNCH, settings.max_request_bytes)
-    instances = request.app[INSTANCES]
+    launch = await json_body(request, Launch, EXPECTED_LAUNCH, settings.max_request_bytes)
+    instances = request.app[LAUNCHED]
     return await serve(request, lambda: web.json_response(
-        {"instances": instances.launch(launch["count"], launch.get("instance_type", "m5.large"))},
-        status=201))
+        {"instances": instances.launch(launch.count, launch.instance_type)}, status=201))

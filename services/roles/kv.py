@@ -10,14 +10,23 @@ import re
 
 from aiohttp import web
 
-from services.inputs import BadRequest, body_bytes
-from services.kv_store import KEY_PATTERN, KvStore, StoreFull
-from services.settings import ServiceConfig
+from services.api_doc import answer, body_errors, error, request_body, route
+from services.inputs import BINARY, BadRequest, body_bytes
+from services.kv_store import KEY_PATTERN, UNADDRESSABLE_KEYS, KvStore, StoreFull
 from services.workload import serve
+from stormlab_common.contracts.service import ServiceConfig
 from stormlab_common.web import app_key, json_error
 
 STORE = app_key("kv_store", KvStore)
 _KEY = re.compile(KEY_PATTERN)
+EXPECTED_KEY = "1 to 200 letters, digits, '.', '_' or '-' (not '.' or '..')"
+KEY = {"type": "string", "pattern": KEY_PATTERN, "not": {"enum": list(UNADDRESSABLE_KEYS)},
+       "description": EXPECTED_KEY}
+STORED = {"type": "object", "required": ["key", "bytes"],
+          "properties": {"key": {"type": "string"}, "bytes": {"type": "integer", "minimum": 0}}}
+DELETED = {"type": "object", "required": ["key", "deleted"],
+           "properties": {"key": {"type": "string"}, "deleted": {"const": True}}}
+VALUE = {"type": "string", "format": "binary"}
 
 
 def install(app: web.Application, config: ServiceConfig, metrics) -> None:
@@ -32,16 +41,25 @@ def install(app: web.Application, config: ServiceConfig, metrics) -> None:
     store.preload(config.kv.preload_items, config.kv.preload_value_bytes)
     app[STORE] = store
     max_value_bytes = min(config.kv.max_value_bytes, config.max_request_bytes)
-    app.router.add_get("/v1/items/{key}", get_item, name="get_item")
-    app.router.add_put("/v1/items/{key}", _put_item(max_value_bytes), name="put_item")
-    app.router.add_delete("/v1/items/{key}", delete_item, name="delete_item")
+    key = {"key": KEY}
+    missing = error("no such item")
+    route(app, "GET", "/v1/items/{key}", get_item, name="get_item", work=True, path_parameters=key,
+          summary="read an item", responses={"200": answer("its value", VALUE, BINARY[0]), "404": missing})
+    route(app, "PUT", "/v1/items/{key}", _put_item(max_value_bytes), name="put_item", work=True,
+          path_parameters=key, summary="store an item (its value: the body, any bytes)",
+          body=request_body(VALUE, f"the value, at most {max_value_bytes} bytes", BINARY, required=False),
+          responses={"201": answer("stored, a new key", STORED),
+                     "200": answer("stored over the old value", STORED),
+                     "409": error(f"a new key, and the store holds its {config.kv.max_items} items"),
+                     **body_errors(max_value_bytes, BINARY)})
+    route(app, "DELETE", "/v1/items/{key}", delete_item, name="delete_item", work=True, path_parameters=key,
+          summary="delete an item", responses={"200": answer("deleted", DELETED), "404": missing})
 
 
 def key_of(request: web.Request) -> str:
     key = request.match_info["key"]
-    if not _KEY.match(key):
-        raise BadRequest(400, "bad_key", f"invalid key {key!r}",
-                         expected="1 to 200 letters, digits, '.', '_' or '-'")
+    if not _KEY.fullmatch(key) or key in UNADDRESSABLE_KEYS:
+        raise BadRequest(400, "bad_key", f"invalid key {key!r}", expected=EXPECTED_KEY)
     return key
 
 
@@ -66,7 +84,8 @@ def _put_item(max_value_bytes: int):
             try:
                 created = store.put(key, value)
             except StoreFull as exc:
-                return json_error(507, str(exc), max_items=store.max_items)
+                return json_error(409, str(exc), max_items=store.max_items,
+                                  expected="an existing key (overwritten), or delete items first")
             return web.json_response({"key": key, "bytes": len(value)}, status=201 if created else 200)
 
         return await serve(request, write)

@@ -5,39 +5,19 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from services.api_doc import answer, body_errors, error, request_body, route
 from services.inputs import json_body
 from services.keys import SETTINGS
-from services.settings import ServiceConfig
 from services.workload import serve
-from stormlab_common.config import NAME_SCHEMA
+from stormlab_common.contracts.service import MetricPush, ServiceConfig
+from stormlab_common.model import schema_of
 
-MAX_SAMPLES_PER_PUSH = 1000
-PUSH_SCHEMA = {
-    "type": "object",
-    "additionalProperties": False,
-    "required": ["agent", "samples"],
-    "properties": {
-        "agent": NAME_SCHEMA,
-        "samples": {
-            "type": "array",
-            "maxItems": MAX_SAMPLES_PER_PUSH,
-            "items": {
-                "type": "object",
-                "additionalProperties": False,
-                "required": ["name", "value"],
-                "properties": {
-                    "name": {"type": "string", "pattern": "^[a-zA-Z_:][a-zA-Z0-9_:]{0,199}$",
-                             "description": "a Prometheus metric name"},
-                    "value": {"type": "number"},
-                    "labels": {"type": "object", "maxProperties": 16,
-                               "additionalProperties": {"type": "string", "maxLength": 200}},
-                },
-            },
-        },
-    },
-}
 EXPECTED_PUSH = ('{"agent": "host-1", "samples": [{"name": "cpu_seconds_total", "value": 1.5, '
                  '"labels": {"core": "0"}}]} (at most 1000 samples)')
+EXAMPLE = {"agent": "host-1",
+           "samples": [{"name": "cpu_seconds_total", "value": 1.5, "labels": {"core": "0"}}]}
+ACCEPTED = {"type": "object", "required": ["accepted"],
+            "properties": {"accepted": {"type": "integer", "minimum": 0, "description": "samples taken"}}}
 
 
 def install(app: web.Application, config: ServiceConfig, metrics) -> None:
@@ -46,12 +26,17 @@ def install(app: web.Application, config: ServiceConfig, metrics) -> None:
 
     async def push_metrics(request: web.Request) -> web.StreamResponse:
         settings = request.app[SETTINGS].current
-        push = await json_body(request, PUSH_SCHEMA, EXPECTED_PUSH, settings.max_request_bytes)
+        push = await json_body(request, MetricPush, EXPECTED_PUSH, settings.max_request_bytes)
 
         def ingest() -> web.Response:
-            ingested.inc(len(push["samples"]))
-            return web.json_response({"accepted": len(push["samples"])}, status=202)
+            ingested.inc(len(push.samples))
+            return web.json_response({"accepted": len(push.samples)}, status=202)
 
         return await serve(request, ingest)
 
-    app.router.add_post("/v1/metrics", push_metrics, name="push_metrics")
+    route(app, "POST", "/v1/metrics", push_metrics, name="push_metrics", work=True,
+          summary="push an agent's metric samples", links={"202": "metrics"},
+          body=request_body(schema_of(MetricPush), EXPECTED_PUSH, example=EXAMPLE),
+          responses={"202": answer("taken", ACCEPTED),
+                     "400": error("not a push (each problem named), or a malformed header"),
+                     **body_errors(config.max_request_bytes)})

@@ -1,67 +1,60 @@
-"""A synthetic run for the report tests: a collapse, as the runner would record it.
+"""A run as the runner records it, for the report, summary, plots and demo tests: a collapse.
 
 Goodput 60 req/s until a surge at 30 s, then 0 for good; offered load 60 -> 300 attempts/s
-against a device that handles 100 req/s. No containers: just run.json and series.csv.
+against a device that handles 100 req/s; an operator action at 60 s that changes nothing.
+No containers, but no hand-written record either: the scenario is parsed as the runner
+parses it, the timeline planned by the runner's planner, and the record built, judged and
+checked by the functions the runner uses (experiments/outcome.py).
 """
 
 from __future__ import annotations
 
 import copy
-import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
+from experiments.outcome import analysed, executed_events, started_record
 from experiments.results_io import write_series_csv
+from experiments.run_record import RunRecord, Versions, save_record
+from experiments.scenario import parse_scenario
+from experiments.timeline import plan_events
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+STARTED_WALL = 1_795_000_000.0
+QUERY = "sum(rate(x_total[30s]))"
 
-RUN = {
-    "format": 1,
-    "scenario": {
-        "name": "retry-storm",
-        "description": "Naive clients, a 15 s surge of connection activity, no remediation.",
-        "file": "experiments/retry-storm.yaml",
-        "expect": {"verdict": "metastable",
-                   "reasoning": "Unbounded immediate retries keep offered load above capacity after the surge."},
-        "raw": {"name": "retry-storm"},
-    },
-    "status": "complete",
-    "error": None,
+SCENARIO = {
+    "name": "retry-storm",
+    "description": "Naive clients, a 15 s surge of connection activity, no remediation.",
+    "expect": {"verdict": "metastable",
+               "reasoning": "Unbounded immediate retries keep offered load above capacity after the surge."},
     "seed": 7,
-    "time_scale": 1.0,
-    "started_at": "2026-11-23T10:00:00Z",
-    "ended_at": "2026-11-23T10:02:00Z",
-    "versions": {"stormlab": "0.1.0", "python": "3.11.2", "images": {"proxy": "sha256:abc123"}},
-    "timeline": [
-        {"name": "trigger", "kind": "trigger", "planned_seconds": 30.0, "executed_seconds": 30.02,
-         "action": "surge", "detail": "clients x4 for 15 s", "ok": True, "error": None},
-        {"name": "move-dns", "kind": "operator", "planned_seconds": 60.0, "executed_seconds": 60.5,
-         "action": "move_dns", "detail": "dns off the congested path", "ok": True, "error": None},
-    ],
-    "windows": {"before": [10.0, 30.0], "during": [30.0, 45.0], "after": [55.0, 120.0]},
-    "summary": {
-        "baseline_goodput": {"value": 59.8, "unit": "req/s", "meaning": "goodput before the trigger"},
-        "goodput_after": {"value": 2.1, "unit": "req/s", "meaning": "goodput after the trigger ended"},
-        "retry_amplification": {"value": 5.0, "unit": "x", "meaning": "attempts per logical request"},
-        "time_to_recover": {"value": None, "unit": "s", "meaning": "never recovered within the run"},
-        "peak_connection_attempts": {"value": 450.0, "unit": "/s", "meaning": "peak new connections"},
-        "connection_setup_limit": {"value": 100.0, "unit": "/s", "meaning": "the device's setup limit"},
-    },
-    "verdict": {"verdict": "metastable", "expected": "metastable", "matches": True,
-                "reason": "goodput stayed below 30% of baseline (2.1 of 59.8 req/s) for all 65 s after the trigger ended"},
+    "clients": {"count": 50},
+    "timeline": {"warmup": 10, "trigger": {"at": 30, "duration": 15, "surge_factor": 4},
+                 "actions": [{"at": 60, "name": "move-dns", "do": "move_link", "link": "dns", "device": "dns-path"}],
+                 "end": 120},
     "hypothesis": [
-        {"name": "dns recovers after the move", "window": "after", "query": "sum(rate(x_total[30s]))",
-         "aggregate": "mean", "value": 12.3, "operator": ">=", "threshold": 10.0, "passed": True},
+        {"name": "goodput after the trigger stays below 30% of baseline", "series": "goodput", "window": "after",
+         "aggregate": "max", "operator": "<", "threshold": 0.3, "relative_to_baseline": True},
+        {"name": "dns recovers after the move", "query": QUERY, "window": "action:move-dns",
+         "operator": ">=", "threshold": 10},
     ],
-    "artifacts": {"series": "series.csv"},
 }
+
+
+class _QuietLab:
+    """What the planner is handed: its events are planned here, never run."""
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
 
 
 def collapse_series(seconds: int = 120) -> dict[str, list[tuple[float, float]]]:
     times = [float(t) for t in range(seconds)]
 
     def shape(before: float, after: float) -> list[tuple[float, float]]:
-        return [(t, before if t < 30 else after) for t in times]
+        return [(t, before if t <= 30 else after) for t in times]  # the before window ends at 30 s
 
     return {
         "goodput": shape(60.0, 0.0),
@@ -83,22 +76,45 @@ def collapse_series(seconds: int = 120) -> dict[str, list[tuple[float, float]]]:
         "device_bytes_downstream": shape(1e6, 3e6),
         "device_bandwidth_limit_downstream": shape(1.25e7, 1.25e7),
         "success_ratio:naive": shape(1.0, 0.0),
-        # the burst probe's bins: 250 ms apart, from the trigger for 20 s, a wave every second
-        "connection_arrivals_fine": [(30 + 0.25 * i, 900.0 if i % 4 == 0 else 200.0) for i in range(80)],
+        "check:1": [(t, 12.3 if t >= 60 else 0.0) for t in times],  # the query check's series
+        # the device's own record: 100 ms slots from the trigger for 8 s, a wave every second
+        "connection_arrivals_fine": [(round(30 + 0.1 * i, 1), 900.0 if i % 10 == 0 else 200.0) for i in range(80)],
     }
 
 
-def make_run(run_dir: Path, run: dict | None = None, series: dict | None = None) -> Path:
-    """Writes run.json and series.csv into run_dir; returns run_dir."""
+def scenario(**changes):
+    return parse_scenario({**copy.deepcopy(SCENARIO), **changes}, file="experiments/retry-storm.yaml")
+
+
+def started(**changes) -> tuple[RunRecord, object]:
+    """The record as the runner writes it once the timeline has run, before the analysis."""
+    parsed = scenario(**changes)
+    versions = Versions(stormlab="0.1.0", python="3.11.2", images={"proxy": "sha256:abc123"})
+    record = started_record(parsed, "2026-11-23T10:00:00Z", versions)
+    executed = [{"name": event.name, "kind": event.kind, "planned_seconds": event.at,
+                 "executed_seconds": round(event.at + 0.02, 3), "wall_time": STARTED_WALL + event.at + 0.02,
+                 "action": event.action, "detail": event.detail, "ok": True, "error": None}
+                for event in plan_events(parsed, _QuietLab())]
+    return replace(record, timeline=executed_events(executed), ended_at="2026-11-23T10:02:00Z"), parsed
+
+
+def complete_run(series: dict | None = None, **changes) -> RunRecord:
+    record, parsed = started(**changes)
+    return analysed(replace(record, status="complete"), parsed, collapse_series() if series is None else series)
+
+
+def partial_run() -> RunRecord:
+    """An interrupted run: no figures, verdict or checks."""
+    record, _ = started()
+    return replace(record, status="interrupted", error="interrupted by the operator (SIGINT) at 42 s")
+
+
+RUN = complete_run()
+
+
+def make_run(run_dir: Path, run: RunRecord | None = None, series: dict | None = None) -> Path:
+    """Writes run.json and series.csv into run_dir as the runner does; returns run_dir."""
     run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "run.json").write_text(json.dumps(copy.deepcopy(RUN) if run is None else run))
+    save_record(run_dir, RUN if run is None else run)
     write_series_csv(run_dir / "series.csv", collapse_series() if series is None else series)
     return run_dir
-
-
-def partial_run() -> dict:
-    """An interrupted run: no verdict, summary or hypothesis."""
-    run = copy.deepcopy(RUN)
-    run.update(status="interrupted", error="interrupted by the operator (SIGINT) at 42 s",
-               verdict=None, summary=None, hypothesis=None)
-    return run

@@ -28,5 +28,5 @@ def test_v1_when_v2_is_missing(monkeypatch, tmp_path):
 def test_neither_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.delenv("COMPOSE", raising=False)
     monkeypatch.setenv("PATH", str(tmp_path))
-    with pytest.raises(compose.ComposeMissing, match="neither 'docker compose' .* nor 'docker-compose'"):
+    with pytest.raises(compose.ComposeMissing, match=r"neither 'docker compose' .* nor 'docker-compose'"):
         compose.compose_command()

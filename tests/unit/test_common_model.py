@@ -204,3 +204,32 @@ def test_the_schema_and_parse_agree_and_what_parses_dumps_back_to_itself(data):
     device = parse(Device, data)
     assert parse(Device, dump(device)) == device
     assert jsonschema.Draft202012Validator(schema_of(Device)).is_valid(dump(device))
+
+
+def test_a_tag_that_is_not_a_string_is_a_problem_not_a_crash():
+    assert problems_of(Device, {"policy": {"name": {}}, "up": {"buffer_bytes": 1}}) == [
+        "policy.name: expected one of 'fixed', 'naive', got {}"]
+
+
+def test_an_integral_float_counts_as_an_integer_and_becomes_one():
+    device = parse(Device, {"up": {"buffer_bytes": 65536.0}, "policy": {"name": "fixed", "max_attempts": 3.0}})
+    assert device.up.buffer_bytes == 65536 and isinstance(device.up.buffer_bytes, int)
+    assert isinstance(device.policy.max_attempts, int)
+
+
+def test_not_a_number_and_infinity_are_refused_wherever_they_are():
+    assert problems_of(Device, {"up": {"bytes_per_second": float("nan")}, "tags": [float("inf")]}) == [
+        "up.bytes_per_second: expected a finite number, got nan",
+        "tags.0: expected a finite number, got inf",
+        "tags.0: expected a string, got inf",
+    ]
+
+
+def test_a_nullable_union_reports_the_problems_of_its_non_null_side():
+    from stormlab_common.config import validation_problems
+
+    schema = patch_schema_of(Device)["properties"]["policy"]
+    assert "anyOf" in schema
+    assert validation_problems(schema, {"name": "fixed", "max_attempts": 0}, ("policy",)) == [
+        "policy.max_attempts: expected a number >= 1, got 0"]
+    assert validation_problems(schema, None) == []

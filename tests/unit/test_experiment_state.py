@@ -209,10 +209,14 @@ def test_the_timeline_clocks_phases_map_onto_the_published_ones():
 
 
 def test_verdict_of_a_run_record():
-    assert verdict_of({"status": "complete", "verdict": {"verdict": "recovered"}}) == "recovered"
-    assert verdict_of({"status": "interrupted", "verdict": None}) == "interrupted"
-    assert verdict_of({"status": "failed", "verdict": None}) == "failed"
-    assert verdict_of({"status": "running", "verdict": None}) == "failed"
+    from dataclasses import replace
+
+    from tests.unit.experiments_support import RUN, partial_run
+
+    assert verdict_of(RUN) == RUN.verdict.verdict == "metastable"
+    assert verdict_of(partial_run()) == "interrupted"
+    assert verdict_of(replace(partial_run(), status="failed")) == "failed"
+    assert verdict_of(replace(partial_run(), status="running")) == "failed"
 
 
 def test_its_metric_names_are_shared_and_documented():

@@ -1,9 +1,7 @@
 """The demo's frame: where to look, and how a round's outcome is told."""
 
-import copy
-
 from experiments.demo import _tell_outcome, where_to_look
-from tests.unit.experiments_support import RUN, make_run, partial_run
+from tests.unit.experiments_support import complete_run, make_run, partial_run
 
 
 class FakeStack:
@@ -38,11 +36,10 @@ def test_a_round_ends_with_its_verdict_and_report(tmp_path):
 
 
 def test_a_wrong_verdict_or_a_broken_round_is_told_and_not_zero(tmp_path):
-    wrong = copy.deepcopy(RUN)
-    wrong["verdict"] = {"verdict": "recovered", "expected": "metastable", "matches": False, "reason": "..."}
+    wrong = complete_run(expect={"verdict": "recovered", "reasoning": "the budget bounds the retries"})
     said = []
     assert _tell_outcome(make_run(tmp_path / "wrong", wrong), grafana=True, say=said.append) == 1
-    assert "expected metastable" in said[0]
+    assert said[0].startswith("  verdict: METASTABLE (expected recovered): goodput fell below 50% of baseline")
     assert _tell_outcome(make_run(tmp_path / "cut", partial_run()), grafana=True, say=said.append) == 3
     assert "did not complete (interrupted)" in said[-1]
     (tmp_path / "empty").mkdir()

@@ -5,9 +5,10 @@ the device."""
 import pytest
 
 from experiments import fine_timing
+from experiments.figures import retry_wave_window
 from experiments.fine_timing import ARRIVALS
 from experiments.scenario import parse_scenario
-from experiments.verdict import judge, retry_wave_window
+from experiments.verdict import judge
 
 SCENARIO = {
     "name": "w", "description": "d", "expect": {"verdict": "metastable", "reasoning": "r"},
@@ -65,11 +66,11 @@ def test_the_device_is_judged_from_the_retry_wave_on_not_on_the_boot_wave():
     retries = [(at(i), 3000.0 if at(i) == 31.5 else 100.0 if at(i) > 31.5 else 0.0) for i in range(100)]
     figures, _ = judge(scenario(), {"goodput": flat_goodput(), ARRIVALS: arrivals,
                                     fine_timing.RETRIES: retries})
-    assert figures["peak_arrivals_fine"]["value"] == pytest.approx(1200.0)  # not the boot wave's 2,000
-    assert figures["arrivals_peak_to_mean"]["value"] == pytest.approx(1200 / ((1200 + 800 * 49) / 50), abs=1e-4)  # rounded
-    assert figures["peak_retries_sent"]["value"] == pytest.approx(3000.0)
-    assert figures["retries_sent_peak_to_mean"]["value"] > 10
-    assert "t = 31.5 s" in figures["peak_retries_sent"]["meaning"]
+    assert figures["peak_arrivals_fine"].value == pytest.approx(1200.0)  # not the boot wave's 2,000
+    assert figures["arrivals_peak_to_mean"].value == pytest.approx(1200 / ((1200 + 800 * 49) / 50), abs=1e-4)  # rounded
+    assert figures["peak_retries_sent"].value == pytest.approx(3000.0)
+    assert figures["retries_sent_peak_to_mean"].value > 10
+    assert "t = 31.5 s" in figures["peak_retries_sent"].meaning
 
 
 def test_arrival_counts_become_rates_and_a_bad_answer_is_refused():

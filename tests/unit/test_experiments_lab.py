@@ -1,189 +1,121 @@
-"""The lab against fake components over real HTTP: it changes things, remembers what it found,
-and puts everything back in the right order, saying what it could not."""
-
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+"""The lab changes the real proxy and real service replicas (in-process, over real HTTP) and
+puts every change back, last first, whatever the order the changes came in; what it cannot
+put back it says, and the rest still goes back."""
 
 import pytest
 
+from experiments.errors import ComponentError, StackError
 from experiments.lab import Lab
-from experiments.stack import StackError
-
-
-class FakeComponents(BaseHTTPRequestHandler):
-    """The proxy's admin API and the locust master's, on one port; records every call."""
-
-    calls: list[tuple[str, str, object]] = []
-    devices: dict[str, dict] = {}
-    links: dict[str, dict] = {}
-    failing: set[tuple[str, str]] = set()
-    worker_generation_lag = 0  # how many GETs of the config the workers need to catch up
-    attempts_lag = 0  # how many GETs of the attempts before every worker has reported
-
-    def _reply(self, status: int, body=None):
-        data = json.dumps(body).encode() if body is not None else b""
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def _handle(self, method: str):
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length) if length else b""
-        body = json.loads(raw) if raw.startswith((b"{", b"[")) else raw.decode() or None
-        cls = type(self)
-        cls.calls.append((method, self.path, body))
-        if (method, self.path) in cls.failing:
-            return self._reply(500, {"error": "broken on purpose"})
-        kind, _, name = self.path.strip("/").partition("/")
-        if kind in ("devices", "links"):
-            table = cls.devices if kind == "devices" else cls.links
-            if method == "GET":
-                found = table.get(name)
-                return self._reply(200, {"name": name, "config": found, "state": {}}) if found is not None \
-                    else self._reply(404, {"error": f"no {kind} {name}"})
-            if method == "POST":
-                table[body["name"]] = {k: v for k, v in body.items() if k != "name"}
-                return self._reply(201, {"name": body["name"]})
-            if method == "PATCH":
-                table[name] = {**table.get(name, {}), **body}
-                return self._reply(200, {"name": name, "config": table[name]})
-            if method == "DELETE":
-                table.pop(name, None)
-                return self._reply(204)
-        if self.path == "/stormlab/config":
-            generation = len([c for c in cls.calls if c[0] == "PUT"])
-            gets_since = len([c for c in cls.calls if c[1] == "/stormlab/config"]) - 1
-            applied = generation if gets_since >= cls.worker_generation_lag else generation - 1
-            return self._reply(200, {"generation": generation, "config": {"clients": {"internal": {}}},
-                                     "workers": {"w1": applied}})
-        if self.path.startswith("/stormlab/attempts?"):
-            polls = len([c for c in cls.calls if c[1].startswith("/stormlab/attempts?")])
-            return self._reply(200, {"slot_seconds": 0.1, "complete": polls > cls.attempts_lag,
-                                     "workers": {"w1": 0}, "slots": [[1.0, 2, 3]]})
-        if self.path == "/stop":
-            return self._reply(200, {})
-        return self._reply(404, {"error": "unknown"})
-
-    def do_GET(self):
-        self._handle("GET")
-
-    def do_POST(self):
-        self._handle("POST")
-
-    def do_PATCH(self):
-        self._handle("PATCH")
-
-    def do_PUT(self):
-        self._handle("PUT")
-
-    def do_DELETE(self):
-        self._handle("DELETE")
-
-    def log_message(self, *args):
-        pass
-
-
-class FakeStack:
-    project = "fake"
-
-    def __init__(self, base: str):
-        self.base = base
-        self.service_calls = []
-
-    def url(self, service: str, port: int):
-        return None if service in ("grafana", "pushgateway") else self.base
-
-    def call_service(self, service, method, path, body=None):
-        self.service_calls.append((service, method, path, body))
-        return [{"capacity": {"workers": 4}, "work": {}, "queue": {}, "mitigations": {}, "other": 1}]
+from tests.unit.experiments_lab_support import FakeStack, lab_over_components
 
 
 @pytest.fixture
-def lab():
-    FakeComponents.calls, FakeComponents.failing = [], set()
-    FakeComponents.devices = {"border": {"connections": {"new_per_second": 100}}}
-    FakeComponents.links = {"dns": {"device": "border", "upstream": "dns:8080"}}
-    FakeComponents.worker_generation_lag = 0
-    FakeComponents.attempts_lag = 0
-    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeComponents)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield Lab(FakeStack(f"http://127.0.0.1:{server.server_address[1]}"))
-    server.shutdown()
-    server.server_close()
+def env():
+    with lab_over_components() as env:
+        yield env
 
 
-def changes(calls):
-    return [(method, path) for method, path, _ in calls if method != "GET"]
+def proxy_as_found(lab: Lab) -> dict:
+    devices = {name: lab.proxy.device(name) for name in ("border", "dns-path", "side")}
+    return {"devices": {name: found["config"] for name, found in devices.items() if found is not None},
+            "links": {name: lab.proxy.link(name)["config"] for name in ("dns", "api")}}
 
 
-def test_restore_undoes_every_change_links_before_devices(lab):
-    lab.patch_device("dns-path", {"connections": {"new_per_second": 1000}})  # new: created
-    lab.patch_device("border", {"connections": {"new_per_second": 50}})  # existing: remembered
-    lab.patch_link("dns", {"device": "dns-path"})
+def test_a_run_and_its_actions_are_undone_to_the_stack_as_found(env):
+    lab, topology, loadgen, _ = env
+    found, service_found = proxy_as_found(lab), lab.services.config("api")
+    # the scenario's settings
+    lab.patch_device("dns-path", {"connections": {"new_per_second": 1000}})  # not there: created
+    lab.patch_device("border", {"connections": {"new_per_second": 50}})
+    lab.patch_link("dns", {"device": "border", "upstream": "127.0.0.1:10"})
+    lab.patch_service("api", {"capacity": {"workers": 8}})
+    lab.configure_clients({"clients": {"internal": {"policy": {"name": "naive"}}}}, seed=7)
+    lab.set_client_count(50)
+    # the timeline's actions: a device added after the link was first changed, then the link
+    # moved onto it (the device can only go once the link has moved back)
+    lab.patch_device("side", {})
+    lab.patch_link("dns", {"device": "side"})
+    lab.patch_device("border", {"connections": {"new_per_second": 20}})
     lab.patch_service("api", {"mitigations": {"admission_control": {"enabled": True}}})
-    assert FakeComponents.devices["border"] == {"connections": {"new_per_second": 50}}
-    FakeComponents.calls.clear()
+    lab.patch_clients({"policy": {"name": "none"}})
+    assert topology.links["dns"].device is topology.devices["side"]
+    assert lab.undo.steps() == [
+        "restore api settings", "restore device border", "restore link dns", "remove device side",
+        "restore the clients' config", "restore api settings", "restore link dns", "restore device border",
+        "remove device dns-path",
+    ]
 
     assert lab.restore() == []
-    assert changes(FakeComponents.calls) == [
-        ("PATCH", "/links/dns"),  # moved back before its device goes
-        ("DELETE", "/devices/dns-path"),
-        ("PATCH", "/devices/border"),
-    ]
-    assert FakeComponents.links["dns"]["device"] == "border"
-    assert "dns-path" not in FakeComponents.devices
-    assert FakeComponents.devices["border"] == {"connections": {"new_per_second": 100}}
-    # the service gets back the settings it had, and only the restorable ones
-    service, method, path, body = lab.stack.service_calls[-1]
-    assert (service, method, path) == ("api", "PATCH", "/admin/config")
-    assert body == {"capacity": {"workers": 4}, "work": {}, "queue": {}, "mitigations": {}}
+    assert proxy_as_found(lab) == found and set(topology.devices) == {"border"}
+    assert lab.services.config("api") == service_found
+    assert loadgen.users == 0 and loadgen.patch == {}  # stopped, and back on the base config
+    assert lab.client_count == 0 and len(lab.undo) == 0
+    assert lab.restore() == []  # nothing left: only the clients are stopped again
 
 
-def test_a_step_that_fails_is_reported_and_the_others_still_run(lab):
-    lab.patch_link("dns", {"device": "other"})
+def test_a_step_that_fails_is_reported_and_the_others_still_run(env):
+    lab, _, loadgen, _ = env
+    found = proxy_as_found(lab)
     lab.patch_device("border", {"connections": {"new_per_second": 50}})
-    FakeComponents.failing = {("PATCH", "/links/dns")}
+    lab.configure_clients({"seed": 1}, seed=2)
+    lab.patch_link("dns", {"upstream": "127.0.0.1:10"})
+    loadgen.on("PUT", "/stormlab/config", (500, {"error": "broken on purpose"}))
+
     failures = lab.restore()
-    assert len(failures) == 1 and failures[0].startswith("restore link dns:")
-    assert "500" in failures[0]
-    assert FakeComponents.devices["border"] == {"connections": {"new_per_second": 100}}  # still restored
-    assert lab.restore() == []  # nothing left to undo the second time
+    assert len(failures) == 1
+    assert failures[0].startswith("restore the clients' config: PUT ")
+    assert failures[0].endswith("/stormlab/config answered 500: broken on purpose")
+    assert proxy_as_found(lab) == found  # the link before it and the device after it went back
+    assert lab.restore() == []  # a failed step is not tried again
 
 
-def test_client_config_waits_until_every_worker_has_it(lab):
-    FakeComponents.worker_generation_lag = 3  # the workers apply it after three polls
-    lab.configure_clients({"clients": {"internal": {"policy": {"name": "naive"}}}}, seed=7)
-    puts = [body for method, path, body in FakeComponents.calls if method == "PUT"]
-    assert puts[-1]["seed"] == 7 and puts[-1]["clients"]["internal"]["policy"] == {"name": "naive"}
-    polls = [c for c in FakeComponents.calls if c[:2] == ("GET", "/stormlab/config")]
-    assert len(polls) >= 3
+def test_a_change_the_proxy_refuses_changes_nothing_and_leaves_nothing_to_undo_wrongly(env):
+    lab, _, _, _ = env
+    found = proxy_as_found(lab)
+    with pytest.raises(ComponentError) as caught:
+        lab.patch_device("border", {"downstream": {"bytes_per_second": -5}})
+    assert caught.value.status == 400 and "expected a positive number, got -5" in str(caught.value)
+    lab.patch_device("border", {"connections": {"new_per_second": 70}})  # read afresh: nothing is assumed
+    assert lab.proxy.device("border")["config"]["connections"]["new_per_second"] == 70
+    assert lab.restore() == []
+    assert proxy_as_found(lab) == found
 
 
-def test_client_config_that_no_worker_applies_is_a_clear_error(lab):
-    FakeComponents.worker_generation_lag = 10**6
-    with pytest.raises(StackError, match="did not apply config"):
-        lab._put_client_config({"seed": 1}, timeout=0.5)
+def test_a_fault_added_during_the_run_is_removed_on_restore(env):
+    lab, _, _, _ = env
+    found = proxy_as_found(lab)
+    lab.patch_link("api", {"faults": {"drop": {"type": "reset", "probability": 0.5}}})
+    assert "drop" in lab.proxy.link("api")["config"]["faults"]
+    assert lab.restore() == []
+    assert proxy_as_found(lab) == found  # a merge patch of the old config alone would keep the fault
 
 
-def test_a_top_level_client_setting_keeps_the_runs_patch(lab):
-    lab.configure_clients({"arrivals": {"requests_per_second": 2}}, seed=3)
-    lab.set_client_setting("fetch_on_start", True)
-    last = [body for method, _, body in FakeComponents.calls if method == "PUT"][-1]
-    assert last["fetch_on_start"] is True and last["arrivals"] == {"requests_per_second": 2} and last["seed"] == 3
+def test_a_device_created_then_changed_is_simply_removed(env):
+    lab, topology, _, _ = env
+    lab.patch_device("side", {"connections": {"new_per_second": 10}})
+    lab.patch_device("side", {"connections": {"new_per_second": 20}})
+    assert topology.devices["side"].config is not None
+    assert lab.undo.steps() == ["remove device side"]
+    assert lab.restore() == [] and "side" not in topology.devices
 
 
-def test_client_sends_wait_until_every_worker_has_reported_the_window(lab):
-    FakeComponents.attempts_lag = 2
-    answer = lab.client_sends(100.0, 112.5)
-    assert answer["slots"] == [[1.0, 2, 3]]
-    polls = [path for method, path, _ in FakeComponents.calls if path.startswith("/stormlab/attempts?")]
-    assert len(polls) == 3 and "since=100.0" in polls[0] and "until=112.5" in polls[0]
+def test_a_device_that_could_not_be_created_is_not_an_error_to_remove(env):
+    lab, topology, _, _ = env
+    with pytest.raises(ComponentError, match="400"):
+        lab.patch_device("side", {"connections": {"new_per_second": -1}})
+    assert "side" not in topology.devices
+    assert lab.restore() == []
 
 
-def test_client_sends_never_complete_is_a_clear_error(lab):
-    FakeComponents.attempts_lag = 10**6
-    with pytest.raises(StackError, match="had not all reported"):
-        lab.client_sends(100.0, 112.5, timeout=0.3)
+def test_the_membership_announced_is_the_replicas_under_a_new_version(env):
+    lab, _, _, _ = env
+    first = lab.announce_membership("api")
+    assert lab.announce_membership("api") == first + 1
+    assert lab.stack.services.calls[-1] == ("dns", "PUT", "/admin/membership/api", {
+        "endpoints": [{"replica": "a1", "address": "10.0.0.5:8080"}], "republish": True})
+    assert len(lab.undo) == 0  # a membership only moves forward
+
+
+def test_a_component_whose_port_is_not_published_is_named():
+    with pytest.raises(StackError, match="loadgen's port 8089 is not published in project 'fake'"):
+        Lab(FakeStack({"proxy": "http://127.0.0.1:9", "prometheus": "http://127.0.0.1:9"}, services=None))

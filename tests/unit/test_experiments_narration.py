@@ -81,3 +81,17 @@ def test_a_lost_query_is_a_question_mark_not_a_failure():
     narrator = Narrator(SCENARIO, broken, said.append, every_seconds=5)
     narrator.tick(10, "baseline")
     assert said == ["  t+  10 s  goodput ? req/s, ? attempts per request, ? connection attempts/s vs a limit of ?"]
+
+
+def test_nothing_measured_never_prints_as_negative_zero():
+    said, prometheus = [], FakePrometheus()
+    narrator = Narrator(SCENARIO, prometheus, said.append, every_seconds=5)
+    events = [event("start", 0, detail="50 clients")]
+    narrator.wrap(events)
+    events[0].run()
+    prometheus.figures = {"goodput": 60.0, "retry_amplification": 1.0, "connection_attempts": 60.0}
+    narrator.tick(10, "baseline")
+    prometheus.figures = {"goodput": -0.0001, "retry_amplification": -0.0, "connection_attempts": -0.2}
+    narrator.tick(20, "baseline")  # still the baseline (its mean now 30): the figures, no judgement
+    assert said[-1] == ("  t+  20 s  goodput 0 req/s (0% of baseline 30), 0.0 attempts per request, "
+                        "0 connection attempts/s vs a limit of 100")

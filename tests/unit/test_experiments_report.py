@@ -1,20 +1,25 @@
-"""report.md and report.html from a run directory: complete, partial and broken runs."""
+"""report.md and report.html from a run directory: complete, partial and broken runs, and the
+committed example, a real full-length run."""
 
 import base64
-import copy
 import json
 import re
+import shutil
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
+from experiments.numbers import MISSING, figure
 from experiments.plots import PLOTS
 from experiments.report import main, write_report
-from tests.unit.experiments_support import PNG_MAGIC, RUN, make_run, partial_run
+from experiments.run_record import Artifacts, load_record
+from tests.unit.experiments_support import PNG_MAGIC, RUN, complete_run, make_run, partial_run, started
 
 ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "docs" / "example-report"
 SMALL = {"goodput": [(0.0, 60.0), (40.0, 0.0)]}  # one plot: enough where the plots are not the point
 
 
@@ -22,6 +27,15 @@ def rendered(tmp_path, run=None, series=None):
     run_dir = make_run(tmp_path / "run", run, series)
     write_report(run_dir)
     return run_dir, (run_dir / "report.md").read_text(), (run_dir / "report.html").read_text()
+
+
+def section(md: str, heading: str) -> str:
+    return md.split(f"## {heading}\n\n", 1)[1].split("\n## ", 1)[0]
+
+
+def table_rows(md: str, heading: str) -> list[list[str]]:
+    lines = [line for line in section(md, heading).splitlines() if line.startswith("| ")]
+    return [re.split(r"(?<!\\) \| ", line[2:-2]) for line in lines[2:]]  # past the header and its rule
 
 
 @pytest.fixture(scope="module")
@@ -34,18 +48,26 @@ def test_a_complete_run_reports_its_verdict_tables_and_plots(complete):
     run_dir, md, _ = complete
     assert md.startswith("# retry-storm: metastable\n")
     assert "> **Verdict: metastable** · expected: metastable · **PASS**" in md
-    assert "goodput stayed below 30% of baseline (2.1 of 59.8 req/s)" in md
+    assert "goodput fell below 50% of baseline (30.0 of 60.0 req/s)" in md
     assert "## Why we expect metastable\n\nUnbounded immediate retries" in md
-    assert "| baseline_goodput | 59.8 req/s | goodput before the trigger |" in md
-    assert "| time_to_recover | — | never recovered within the run |" in md
-    assert ("| dns recovers after the move | after | mean(sum(rate(x_total\\[30s\\]))) >= 10.0 | 12.3 | — | PASS |"
-            in md)
-    assert "| 30.00 s | 30.02 s | trigger | surge | clients x4 for 15 s |" in md
+    assert "| baseline_goodput | 60.0 req/s | mean goodput before the trigger |" in md
+    assert "| time_to_recover | — | from the trigger's end" in md
+    assert "| 30.00 s | 30.02 s | scaling activity | surge | clients x4 (200) for 15 s |" in md
     assert "| seed | 7 |" in md and "| duration | 120 s |" in md and "| status | complete |" in md
     assert "partial results" not in md
     for plot in PLOTS:
         assert f"![{plot.title}](plots/{plot.name}.png)" in md
         assert (run_dir / "plots" / f"{plot.name}.png").read_bytes()[:8] == PNG_MAGIC
+
+
+def test_each_check_shows_what_it_measured_its_operator_and_both_thresholds(complete):
+    _, md, _ = complete
+    assert table_rows(md, "Hypothesis checks") == [
+        ["goodput after the trigger stays below 30% of baseline", "after", "max(goodput)", "0", "&lt;",
+         "0.3 x baseline = 18.0", "PASS"],
+        ["dns recovers after the move", "action:move-dns", "mean(sum(rate(x_total\\[30s\\])))", "12.3", ">=",
+         "10.0", "PASS"],
+    ]
 
 
 def test_the_html_is_self_contained(complete):
@@ -62,13 +84,10 @@ def test_the_html_is_self_contained(complete):
 
 def test_run_json_records_the_artifacts_and_keeps_everything_else(complete):
     run_dir, _, _ = complete
-    run = json.loads((run_dir / "run.json").read_text())
-    assert run["artifacts"]["series"] == "series.csv"
-    assert run["artifacts"]["report_md"] == "report.md"
-    assert run["artifacts"]["report_html"] == "report.html"
-    assert run["artifacts"]["plots"]["load"] == "plots/load.png"
-    assert set(run["artifacts"]["plots"]) == {plot.name for plot in PLOTS}
-    assert {k: v for k, v in run.items() if k != "artifacts"} == {k: v for k, v in RUN.items() if k != "artifacts"}
+    record = load_record(run_dir)
+    assert record.artifacts.plots["load"] == "plots/load.png"
+    assert set(record.artifacts.plots) == {plot.name for plot in PLOTS}
+    assert record == replace(RUN, artifacts=Artifacts(plots=record.artifacts.plots))
 
 
 def test_an_interrupted_run_renders_with_a_warning(tmp_path):
@@ -76,41 +95,43 @@ def test_an_interrupted_run_renders_with_a_warning(tmp_path):
     assert md.startswith("# retry-storm: no verdict\n")
     assert "**Warning: partial results.** The run's status is **interrupted**" in md
     assert "interrupted by the operator (SIGINT) at 42 s" in md
-    assert "Missing from run.json: verdict, summary, hypothesis." in md
+    assert "Missing from run.json: verdict, figures, checks." in md
     assert "**FAIL (no verdict)**" in md
-    assert "No summary figures" in md and "No hypothesis checks" in md
+    assert "No summary figures" in md and "the run ended before they were evaluated" in md
     assert "PARTIAL RESULTS" in md  # repeated in the run facts
     assert "Warning: partial results." in page
 
 
-def test_a_run_with_almost_nothing_still_renders(tmp_path):
+def test_a_run_that_failed_before_its_timeline_still_renders(tmp_path):
+    record, _ = started()
+    record = replace(record, status="failed", error="proxy never became healthy", timeline=(), ended_at=None)
     run_dir = tmp_path / "run"
-    run_dir.mkdir()
-    (run_dir / "run.json").write_text('{"format": 1, "status": "failed", "error": "proxy never became healthy"}')
-    write_report(run_dir)  # no series.csv at all
+    make_run(run_dir, record)
+    (run_dir / "series.csv").unlink()  # it died before writing any
+    write_report(run_dir)
     md = (run_dir / "report.md").read_text()
-    assert md.startswith("# unnamed scenario: no verdict")
+    assert md.startswith("# retry-storm: no verdict")
     assert "status is **failed**" in md and "proxy never became healthy" in md
-    assert "**No time series:**" in md and "No timeline recorded" in md
+    assert "Missing from run.json: verdict, figures, checks, timeline." in md
+    assert "**No time series:**" in md and "No timeline recorded" in md and "| duration | — |" in md
     assert "![" not in md
 
 
 def test_a_wrong_verdict_fails_and_a_failed_action_shows(tmp_path):
-    run = copy.deepcopy(RUN)
-    run["verdict"] = {"verdict": "recovered", "expected": "metastable", "matches": False, "reason": "goodput came back"}
-    run["timeline"][1].update(ok=False, error="admin API refused")
-    run["notes"] = ["series latency_p99 not recorded: timeout", None]
+    run = complete_run(expect={"verdict": "recovered", "reasoning": "the budget bounds the retries"})
+    failed = replace(run.timeline[3], ok=False, error="admin API refused")
+    run = replace(run, timeline=(*run.timeline[:3], failed, *run.timeline[4:]),
+                  notes=("series latency_p99 not recorded: timeout", ""))
     _, md, _ = rendered(tmp_path, run, SMALL)
     assert "Notes from the runner:\n\n- series latency_p99 not recorded: timeout\n" in md
-    assert md.startswith("# retry-storm: recovered\n")
-    assert "expected: metastable · **FAIL**" in md
-    assert "dns off the congested path (FAILED: admin API refused)" in md
+    assert md.startswith("# retry-storm: metastable\n")
+    assert "expected: recovered · **FAIL**" in md
+    assert "move link dns to device dns-path (FAILED: admin API refused)" in md
 
 
 def test_scenario_text_cannot_break_tables_or_pull_in_resources(tmp_path):
-    run = copy.deepcopy(RUN)
-    run["scenario"]["description"] = 'See <img src="https://example.com/x.png"> & more'
-    run["hypothesis"][0]["name"] = "a | b"
+    checks = [{"name": "a | b", "series": "goodput", "window": "after", "operator": "<", "threshold": 1}]
+    run = complete_run(description='See <img src="https://example.com/x.png"> & more', hypothesis=checks)
     _, md, page = rendered(tmp_path, run, SMALL)
     assert "<img src=\"https" not in page and "&lt;img" in page
     assert "| a \\| b | after |" in md
@@ -124,12 +145,20 @@ def test_the_command_line_re_renders(tmp_path, capsys):
     assert "report.md" in capsys.readouterr().out
 
 
-def test_a_missing_or_invalid_run_json_exits_2_with_a_message(tmp_path, capsys):
+def test_a_missing_invalid_or_damaged_run_json_exits_2_with_a_message(tmp_path, capsys):
     assert main([str(tmp_path)]) == 2
     assert capsys.readouterr().err == f"error: no run.json in {tmp_path} (is it a run directory?)\n"
     (tmp_path / "run.json").write_text("{")
     assert main([str(tmp_path)]) == 2
     assert "is not valid JSON" in capsys.readouterr().err
+    make_run(tmp_path, series=SMALL)
+    data = json.loads((tmp_path / "run.json").read_text())
+    data["status"], data["checks"][0]["value"] = "done", "zero"
+    (tmp_path / "run.json").write_text(json.dumps(data))
+    assert main([str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert "checks.0.value: expected a number or null, got 'zero'" in err
+    assert "status: expected one of 'running', 'complete', 'interrupted', 'failed', got 'done'" in err
 
 
 def test_python_m_experiments_report_exits_2_without_a_traceback(tmp_path):
@@ -137,3 +166,46 @@ def test_python_m_experiments_report_exits_2_without_a_traceback(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and "no run.json in" in result.stderr
+
+
+@pytest.fixture(scope="module")
+def example(tmp_path_factory):
+    """The committed example (a real full-length run, in whatever format it was written),
+    re-rendered in a copy."""
+    run_dir = tmp_path_factory.mktemp("example")
+    for name in ("run.json", "series.csv"):
+        shutil.copy(EXAMPLE / name, run_dir / name)
+    written = write_report(run_dir)
+    return load_record(EXAMPLE), written, (run_dir / "report.md").read_text(), run_dir
+
+
+def test_the_real_example_reports_every_check_with_its_thresholds(example):
+    original, _, md, _ = example
+    assert original.status == "complete" and original.checks
+    rows = table_rows(md, "Hypothesis checks")
+    assert [row[0] for row in rows] == [check.name for check in original.checks]
+    for check, (_name, window, measured, value, operator, threshold, passed) in zip(original.checks, rows,
+                                                                                     strict=True):
+        assert check.absolute_threshold is not None, "a real check was compared with a number"
+        assert (window, value, passed) == (check.window, figure(check.value), "PASS" if check.passed else "FAIL")
+        assert measured == f"{check.aggregate}({check.measured})"
+        assert operator == check.operator.replace("<", "&lt;")
+        assert MISSING not in threshold and threshold.startswith(figure(check.threshold))
+        if check.relative_to_baseline:
+            assert threshold.endswith(f" x baseline = {figure(check.absolute_threshold)}")
+
+
+def test_the_real_example_reports_its_verdict_figures_and_timeline(example):
+    original, _, md, _ = example
+    assert f"> **Verdict: {original.verdict.verdict}** · expected: {original.verdict.expected}" in md
+    figures = {row[0]: row[1] for row in table_rows(md, "Summary figures")}
+    assert set(figures) == set(original.figures)
+    assert figures["baseline_goodput"] != MISSING
+    assert len(table_rows(md, "Timeline as executed")) == len(original.timeline) > 0
+
+
+def test_re_rendering_the_example_writes_it_as_the_current_format_and_loses_nothing(example):
+    original, written, _, run_dir = example
+    assert json.loads((run_dir / "run.json").read_text())["format"] == 2
+    assert load_record(run_dir) == written
+    assert replace(written, artifacts=original.artifacts) == original

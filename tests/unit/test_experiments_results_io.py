@@ -9,7 +9,7 @@ import pytest
 from experiments import results_io
 from experiments.results_io import (
     RunFileError,
-    read_run,
+    read_json_object,
     read_series_csv,
     write_json_atomic,
     write_series_csv,
@@ -106,18 +106,17 @@ def test_a_missing_series_file_is_a_run_file_error(tmp_path):
 
 
 @pytest.mark.parametrize(("content", "message"), [
-    (None, "no run.json in"),
+    (None, "no run.json here"),
     ("{not json", "is not valid JSON"),
     ("[1, 2]", "should hold a JSON object, found list"),
-    ('{"format": 2}', "has format 2; this version reads format 1"),
 ])
-def test_read_run_explains_what_is_wrong(tmp_path, content, message):
+def test_read_json_object_explains_what_is_wrong(tmp_path, content, message):
     if content is not None:
         (tmp_path / "run.json").write_text(content)
     with pytest.raises(RunFileError, match=message):
-        read_run(tmp_path)
+        read_json_object(tmp_path / "run.json", missing="no run.json here")
 
 
-def test_read_run_returns_the_object(tmp_path):
-    (tmp_path / "run.json").write_text('{"format": 1, "status": "complete"}')
-    assert read_run(tmp_path) == {"format": 1, "status": "complete"}
+def test_read_json_object_returns_the_object(tmp_path):
+    (tmp_path / "run.json").write_text('{"format": 2, "status": "complete"}')
+    assert read_json_object(tmp_path / "run.json") == {"format": 2, "status": "complete"}

@@ -1,17 +1,18 @@
 """The matrix summary: one row per run, broken runs included, links relative to the summary."""
 
-import copy
 import json
+from dataclasses import replace
 
 from experiments.report import write_report
+from experiments.run_record import Figure
 from experiments.summary import write_summary
-from tests.unit.experiments_support import RUN, make_run, partial_run
+from tests.unit.experiments_support import complete_run, make_run, partial_run
+
+RECOVERY_EXPECTED = {"verdict": "recovered", "reasoning": "the budget bounds the retries"}
 
 
 def make_matrix(tmp_path):
-    mismatch = copy.deepcopy(RUN)
-    mismatch["scenario"]["name"] = "with-budget"
-    mismatch["verdict"] = {"verdict": "metastable", "expected": "recovered", "matches": False, "reason": "..."}
+    mismatch = complete_run(name="with-budget", expect=RECOVERY_EXPECTED)
     runs = [make_run(tmp_path / "runs" / "storm"), make_run(tmp_path / "runs" / "budget", mismatch),
             make_run(tmp_path / "runs" / "cut-short", partial_run()), tmp_path / "runs" / "empty"]
     runs[-1].mkdir()
@@ -24,8 +25,8 @@ def test_summary_has_a_row_per_run_and_totals(tmp_path):
     assert path == tmp_path / "matrix" / "summary.md"
     md = path.read_text()
     assert "**4 runs, 1 matching their expected verdict, 3 not.**" in md
-    assert ("| retry-storm | metastable | metastable | PASS | 59.8 req/s | 2.1 req/s | 5x | — | "
-            "450/s vs 100/s (4.5x) | [report](../runs/storm/report.md) |") in md
+    assert ("| retry-storm | metastable | metastable | PASS | 60.0 req/s | 0 req/s | 4.96 attempts/req | — | "
+            "450 conn/s vs 100 conn/s (4.5x) | [report](../runs/storm/report.md) |") in md
     assert "| with-budget | recovered | metastable | FAIL |" in md
     assert "| retry-storm | metastable | no verdict (interrupted) | FAIL | — | — | — | — | — vs — |" in md
     assert "| empty | — | no verdict (unreadable) | FAIL |" in md
@@ -40,7 +41,7 @@ def test_summary_json_holds_the_same_rows(tmp_path):
     assert data["totals"] == {"runs": 4, "matching": 1, "not_matching": 3, "comparisons_failed": 0}
     first = data["runs"][0]
     assert first["scenario"] == "retry-storm" and first["matches"] is True
-    assert first["baseline_goodput"] == {"value": 59.8, "unit": "req/s"}
+    assert first["baseline_goodput"] == {"value": 60.0, "unit": "req/s"}
     assert first["time_to_recover"] == {"value": None, "unit": "s"}
     assert [row["status"] for row in data["runs"]] == ["complete", "complete", "interrupted", "unreadable"]
 
@@ -59,12 +60,10 @@ def test_an_empty_matrix(tmp_path):
     assert "**0 runs, 0 matching their expected verdict, 0 not.**" in md and "_No runs._" in md
 
 
-def run_with(name: str, peak_to_mean: float | None, compare: list | None = None) -> dict:
-    run = copy.deepcopy(RUN)
-    run["scenario"]["name"] = name
-    run["scenario"]["raw"] = {"name": name, "compare": compare or []}
-    run["summary"]["arrivals_peak_to_mean"] = {"value": peak_to_mean, "unit": "ratio", "meaning": "..."}
-    return run
+def run_with(name: str, peak_to_mean: float | None, compare: list | None = None):
+    run = complete_run(name=name, compare=compare or [])
+    figure = Figure(peak_to_mean, "ratio", "that peak over the mean of the same 100 ms slots")
+    return replace(run, figures={**run.figures, "arrivals_peak_to_mean": figure})
 
 
 CLAIM = [{"name": "jitter lowers the peak", "figure": "arrivals_peak_to_mean", "with": "exponential",

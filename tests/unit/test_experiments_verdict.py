@@ -4,8 +4,10 @@ import math
 
 import pytest
 
+from experiments.checks import evaluate_checks
 from experiments.scenario import parse_scenario
-from experiments.verdict import evaluate_checks, judge, ratio_of_sums, smoothed
+from experiments.series_math import ratio_of_sums, smoothed
+from experiments.verdict import judge
 
 SCENARIO = {
     "name": "v", "description": "d", "expect": {"verdict": "metastable", "reasoning": "r"},
@@ -23,56 +25,80 @@ def goodput(shape):
 
 def test_goodput_that_never_falls_is_stable():
     figures, verdict = judge(parse_scenario(SCENARIO), goodput(lambda t: 60))
-    assert verdict["verdict"] == "stable" and not verdict["matches"]
-    assert figures["baseline_goodput"]["value"] == 60
+    assert verdict.verdict == "stable" and not verdict.matches
+    assert figures["baseline_goodput"].value == 60
 
 
 def test_goodput_that_stays_down_after_the_trigger_is_metastable():
     figures, verdict = judge(parse_scenario(SCENARIO), goodput(lambda t: 60 if t < 32 else 1))
-    assert verdict["verdict"] == "metastable" and verdict["matches"]
-    assert "55 s after the trigger ended" in verdict["reason"]
-    assert figures["time_to_recover"]["value"] is None
+    assert verdict.verdict == "metastable" and verdict.matches
+    assert "55 s after the trigger ended" in verdict.reason
+    assert figures["time_to_recover"].value is None
 
 
 def test_goodput_back_within_the_deadline_is_recovered_with_its_time():
     figures, verdict = judge(parse_scenario(SCENARIO), goodput(lambda t: 0 if 32 <= t < 55 else 60))
-    assert verdict["verdict"] == "recovered"
+    assert verdict.verdict == "recovered"
     # back at 55 s, 10 s after the trigger ended at 45 s (the 4 s mean is over the line at once)
-    assert figures["time_to_recover"]["value"] == pytest.approx(10, abs=2)
+    assert figures["time_to_recover"].value == pytest.approx(10, abs=2)
 
 
 def test_goodput_back_only_after_the_deadline_is_metastable():
     _figures, verdict = judge(parse_scenario(SCENARIO), goodput(lambda t: 0 if 32 <= t < 85 else 60))
-    assert verdict["verdict"] == "metastable"  # back 40 s after the end: later than the 30 s allowed
+    assert verdict.verdict == "metastable"  # back 40 s after the end: later than the 30 s allowed
 
 
 def test_a_brief_dip_below_the_line_does_not_count_as_a_fall():
     # one bad second among good ones: the 4 s mean stays over half the baseline
     _figures, verdict = judge(parse_scenario(SCENARIO), goodput(lambda t: 10 if t == 50 else 60))
-    assert verdict["verdict"] == "stable"
+    assert verdict.verdict == "stable"
 
 
 def test_no_baseline_is_never_called_stable():
     _figures, verdict = judge(parse_scenario(SCENARIO), goodput(lambda t: 0))
-    assert verdict["verdict"] == "metastable" and "baseline" in verdict["reason"]
+    assert verdict.verdict == "metastable" and "baseline" in verdict.reason
 
 
 def test_without_a_trigger_a_fall_is_not_stable():
     steady = {**SCENARIO, "timeline": {"warmup": 10, "end": 100}, "hypothesis": []}
     _figures, verdict = judge(parse_scenario(steady), goodput(lambda t: 0 if t > 60 else 60))
-    assert verdict["verdict"] != "stable"
+    assert verdict.verdict != "stable"
     _figures, verdict = judge(parse_scenario(steady), goodput(lambda t: 60))
-    assert verdict["verdict"] == "stable"
+    assert verdict.verdict == "stable"
 
 
 def test_checks_compare_against_a_fraction_of_baseline():
     scenario = parse_scenario(SCENARIO)
     (down,) = evaluate_checks(scenario, goodput(lambda t: 60 if t < 32 else 5))
-    assert down["passed"] and down["threshold"] == pytest.approx(18)
+    assert down.passed and down.value == 5
+    assert (down.threshold, down.relative_to_baseline, down.absolute_threshold) == (0.3, True, pytest.approx(18))
+    assert (down.series, down.query, down.measured, down.operator) == ("goodput", None, "goodput", "<")
     (up,) = evaluate_checks(scenario, goodput(lambda t: 60))
-    assert not up["passed"]
+    assert not up.passed
     (missing,) = evaluate_checks(scenario, {})
-    assert not missing["passed"] and missing["value"] is None
+    assert not missing.passed and missing.value is None and missing.absolute_threshold is None
+
+
+def test_a_query_check_reads_its_own_series_and_an_absolute_threshold_stays_as_written():
+    check = {"name": "few turned away", "query": "sum(rate(x_total[6s]))", "window": "after",
+             "aggregate": "max", "operator": "<=", "threshold": 7}
+    scenario = parse_scenario({**SCENARIO, "hypothesis": [SCENARIO["hypothesis"][0], check]})
+    series = {**goodput(lambda t: 60), "check:1": [(float(t), 7.0 if t == 50 else 1.0) for t in range(101)]}
+    _, result = evaluate_checks(scenario, series)
+    assert (result.series, result.query, result.measured) == ("check:1", check["query"], check["query"])
+    assert (result.value, result.threshold, result.absolute_threshold, result.passed) == (7, 7, 7, True)
+    (_, unrecorded) = evaluate_checks(scenario, goodput(lambda t: 60))
+    assert unrecorded.value is None and not unrecorded.passed
+
+
+def test_smoothing_noise_never_prints_as_negative_zero():
+    # a running total of these, then zeros, drifts to -2.2e-16: "best 4 s mean -0.0 req/s"
+    noise = [0.4, 2.5, 2.3, 0.8, 1.5, 1.3]
+    shape = {**{t: 60 for t in range(32)}, **{32 + i: v for i, v in enumerate(noise)}}
+    series = goodput(lambda t: shape.get(t, 0.0))
+    assert [v for t, v in smoothed(series["goodput"]) if t >= 45] == [0.0] * 56
+    _figures, verdict = judge(parse_scenario(SCENARIO), series)
+    assert "best 4 s mean 0.0 req/s" in verdict.reason and "-0" not in verdict.reason
 
 
 def test_amplification_is_a_ratio_of_integrals_and_nan_is_skipped():

@@ -74,27 +74,30 @@ def test_the_oldest_window_kept_is_accepted():
     assert len(answer.get_json()["slots"]) == 6001  # 400.0 to 1000.0, the current slot included
 
 
-@pytest.mark.parametrize(("query", "problems"), [
-    ("", ["since: missing; expected a time in unix seconds, e.g. since=1700000000.5",
-          "until: missing; expected a time in unix seconds, e.g. until=1700000000.5"]),
-    ("?until=1000", ["since: missing; expected a time in unix seconds, e.g. since=1700000000.5"]),
-    ("?since=999&until=", ["until: expected a number (unix seconds), got ''"]),
-    ("?since=yesterday&until=1000", ["since: expected a number (unix seconds), got 'yesterday'"]),
-    ("?since=nan&until=1000", ["since: expected a finite number (unix seconds), got 'nan'"]),
-    ("?since=999&until=inf", ["until: expected a finite number (unix seconds), got 'inf'"]),
-    ("?since=-inf&until=1e999", ["since: expected a finite number (unix seconds), got '-inf'",
-                                 "until: expected a finite number (unix seconds), got '1e999'"]),
-    ("?since=1000&until=999.5", ["until: expected a time after since (1000.0), got 999.5"]),
-    ("?since=1000&until=1000", ["until: expected a time after since (1000.0), got 1000.0"]),
-    ("?since=400.1&until=1000.2", ["until: expected at most 600 s after since, got 600.1 s (ask for the window in parts)"]),
-    ("?since=399.9&until=400.5", ["since: expected 400.0 or later (slots are kept for 600 s), got 399.9"]),
-    ("?since=0&until=1000", ["until: expected at most 600 s after since, got 1000 s (ask for the window in parts)",
-                             "since: expected 400.0 or later (slots are kept for 600 s), got 0.0"]),
+@pytest.mark.parametrize(("query", "status", "problems"), [
+    ("", 400, ["since: missing; expected a time in unix seconds, e.g. since=1700000000.5",
+               "until: missing; expected a time in unix seconds, e.g. until=1700000000.5"]),
+    ("?until=1000", 400, ["since: missing; expected a time in unix seconds, e.g. since=1700000000.5"]),
+    ("?since=999&until=", 400, ["until: expected a number (unix seconds), got ''"]),
+    ("?since=yesterday&until=1000", 400, ["since: expected a number (unix seconds), got 'yesterday'"]),
+    ("?since=nan&until=1000", 400, ["since: expected a finite number (unix seconds), got 'nan'"]),
+    ("?since=999&until=inf", 400, ["until: expected a finite number (unix seconds), got 'inf'"]),
+    # a well-formed number that no float holds: no window this API answers
+    ("?since=-inf&until=1e999", 400, ["since: expected a finite number (unix seconds), got '-inf'",
+                                      "until: expected a finite number (unix seconds), got '1e999'"]),
+    ("?since=999&until=1e999", 422, ["until: expected a finite number (unix seconds), got '1e999'"]),
+    ("?since=1000&until=999.5", 422, ["until: expected a time after since (1000.0), got 999.5"]),
+    ("?since=1000&until=1000", 422, ["until: expected a time after since (1000.0), got 1000.0"]),
+    ("?since=400.1&until=1000.2", 422, ["until: expected at most 600 s after since, got 600.1 s (ask for the window in parts)"]),
+    # a window that was answerable once, and is no longer kept: a conflict with the state
+    ("?since=399.9&until=400.5", 409, ["since: expected 400.0 or later (slots are kept for 600 s), got 399.9"]),
+    ("?since=0&until=1000", 422, ["until: expected at most 600 s after since, got 1000 s (ask for the window in parts)",
+                                  "since: expected 400.0 or later (slots are kept for 600 s), got 0.0"]),
 ])
-def test_a_bad_query_is_refused_with_what_is_wrong_and_what_is_expected(query, problems):
+def test_a_bad_query_is_refused_with_what_is_wrong_and_what_is_expected(query, status, problems):
     client = api()[0]
     answer = client.get(f"/stormlab/attempts{query}")
-    assert answer.status_code == 400
+    assert answer.status_code == status
     count = len(problems)
     assert answer.get_json() == {
         "error": f"invalid attempts query ({count} problem{'s' * (count != 1)}); {EXPECTED}", "problems": problems}

@@ -6,7 +6,7 @@ import logging
 from collections import namedtuple
 
 from loadgen import config_sync
-from loadgen.config import load_raw_config
+from loadgen.config import load_base
 from loadgen.live_config import LiveConfig
 
 Message = namedtuple("Message", "type data node_id")
@@ -62,7 +62,7 @@ class FakeRuntime:
 
 
 def live():
-    return LiveConfig(load_raw_config(env={}))
+    return LiveConfig(load_base(env={}))
 
 
 def distributed():
@@ -146,7 +146,7 @@ def test_a_local_runner_is_master_and_worker_to_itself():
     worker.wait_for_first_config()  # it has its config from the start
     shared.replace({"arrivals": {"requests_per_second": 3}})
     master.publish()
-    assert master.workers() == {"local": 1} and [c.requests_per_second for c in runtime.configs] == [3.0]
+    assert master.workers() == {"local": 1} and [c.arrivals.requests_per_second for c in runtime.configs] == [3.0]
 
 
 def test_clients_of_an_unanswered_worker_wait_a_bounded_time(monkeypatch, caplog):

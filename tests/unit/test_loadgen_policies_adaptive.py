@@ -17,6 +17,7 @@ from loadgen.policies.base import (
     TIMEOUT,
     Outcome,
 )
+from stormlab_common.contracts.policies import parse_policy
 
 
 class FakeClock:
@@ -28,7 +29,7 @@ class FakeClock:
 
 
 def adaptive(clock=None, seed=1, **params):
-    return make_policy("adaptive", params, random.Random(seed), clock or FakeClock())
+    return make_policy(parse_policy({"name": "adaptive", **params}), random.Random(seed), clock or FakeClock())
 
 
 def probability(requests, accepts, k=2):

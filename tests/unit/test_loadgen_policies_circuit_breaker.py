@@ -5,6 +5,7 @@ import random
 
 from loadgen.policies import make_policy
 from loadgen.policies.base import BREAKER_OPEN, CLIENT_ERROR, SHED, SUCCESS, TIMEOUT, Outcome
+from stormlab_common.contracts.policies import parse_policy
 
 OK = Outcome(SUCCESS)
 FAIL = Outcome(TIMEOUT)
@@ -23,7 +24,7 @@ class FakeClock:
 
 def breaker(clock, **params):
     settings = {"min_requests": 4, "failure_ratio": 0.5, "window_seconds": 10, "open_seconds": 5, **params}
-    return make_policy("circuit-breaker", settings, random.Random(1), clock)
+    return make_policy(parse_policy({"name": "circuit-breaker", **settings}), random.Random(1), clock)
 
 
 def attempt(policy, outcome):

@@ -8,14 +8,15 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from loadgen.attempt_cap import AttemptCap
-from loadgen.config import Call, Profile
 from loadgen.logical_request import ClientContext, run_logical_request
 from loadgen.metrics import ClientMetrics
 from loadgen.policies import POLICIES, make_policy
 from loadgen.policies.base import SHED, Outcome
 from loadgen.transport import Sent
+from stormlab_common.contracts.loadgen import Call, Profile
+from stormlab_common.contracts.policies import parse_policy
 
-CALL = Call("work", "api", "GET", "/", 1, 1.0, 0, None)
+CALL = Call("api", "/", keys=1)
 ATTEMPT_SECONDS = 0.05  # each shed answer takes 50 ms
 DEADLINE = 2.0
 
@@ -46,9 +47,10 @@ class AlwaysShed:
 
 def client_for(name, params=None, deadline=DEADLINE):
     clock = Clock()
-    policy = make_policy(name, params or {}, random.Random(7), clock)
+    params = parse_policy({"name": name, **(params or {})})
+    policy = make_policy(params, random.Random(7), clock)
     transport = AlwaysShed(clock)
-    profile = Profile("p", 1.0, name, {}, 1.0, deadline, 1.0, True, False)
+    profile = Profile(params, deadline_seconds=deadline, reuse_connections=True, respect_retry_after=False)
     context = ClientContext(profile, policy, transport, False, ClientMetrics(CollectorRegistry()),
                             AttemptCap(1e9, clock, clock.sleep), clock, clock.sleep)
     return context, transport, clock
@@ -59,7 +61,7 @@ def client_for(name, params=None, deadline=DEADLINE):
     ("decorrelated-jitter", 3), ("retry-budget", 3), ("circuit-breaker", 3)])
 def test_a_failing_request_makes_the_policys_attempts(name, attempts):
     context, transport, _ = client_for(name, deadline=120.0)  # no deadline in the way
-    assert run_logical_request(CALL, "/", None, context)[0] == "attempts_exhausted"
+    assert run_logical_request("work", CALL, "/", None, context)[0] == "attempts_exhausted"
     assert transport.sent == attempts
 
 
@@ -68,25 +70,26 @@ def test_adaptive_may_refuse_a_fresh_clients_retry():
     sent = []
     for seed in range(40):
         clock = Clock()
-        policy = make_policy("adaptive", {}, random.Random(seed), clock)
+        params = parse_policy({"name": "adaptive"})
+        policy = make_policy(params, random.Random(seed), clock)
         transport = AlwaysShed(clock)
-        profile = Profile("p", 1.0, "adaptive", {}, 1.0, 120.0, 1.0, True, False)
+        profile = Profile(params, deadline_seconds=120.0, reuse_connections=True, respect_retry_after=False)
         context = ClientContext(profile, policy, transport, False, ClientMetrics(CollectorRegistry()),
                                 AttemptCap(1e9, clock, clock.sleep), clock, clock.sleep)
-        run_logical_request(CALL, "/", None, context)
+        run_logical_request("work", CALL, "/", None, context)
         sent.append(transport.sent)
     assert max(sent) <= 3 and min(sent) == 1 and 1 in sent and 3 in sent
 
 
 def test_a_deadline_cuts_slow_retries_short():
     context, transport, _ = client_for("fixed")  # 1 s between attempts, 2 s deadline
-    assert run_logical_request(CALL, "/", None, context)[0] == "deadline_exceeded"
+    assert run_logical_request("work", CALL, "/", None, context)[0] == "deadline_exceeded"
     assert transport.sent == 2
 
 
 def test_naive_retries_until_the_deadline():
     context, transport, clock = client_for("naive")
-    assert run_logical_request(CALL, "/", None, context)[0] == "deadline_exceeded"
+    assert run_logical_request("work", CALL, "/", None, context)[0] == "deadline_exceeded"
     assert transport.sent == round(DEADLINE / ATTEMPT_SECONDS)  # back to back, no cap
     assert clock.now == pytest.approx(DEADLINE)
 
@@ -106,7 +109,7 @@ def test_client_wide_mechanisms_bring_attempts_per_request_down(name, params, fl
     context, transport, clock = client_for(name, params)
     results = []
     for _ in range(300):  # a sustained overload: every answer is a 503
-        results.append(run_logical_request(CALL, "/", None, context)[0])
+        results.append(run_logical_request("work", CALL, "/", None, context)[0])
         clock.now += 0.1
     late = transport.sent  # attempts over the 300 requests
     assert floor in results

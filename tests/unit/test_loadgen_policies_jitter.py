@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 
 from loadgen.policies import make_policy
 from loadgen.policies.base import TIMEOUT, Outcome
+from stormlab_common.contracts.policies import parse_policy
 
 FAIL = Outcome(TIMEOUT)
 JITTERED = ["full-jitter", "equal-jitter", "decorrelated-jitter", "retry-budget", "circuit-breaker", "adaptive"]
@@ -19,7 +20,7 @@ caps = st.floats(min_value=0.001, max_value=60)
 
 
 def policy(name, params=None, seed=1):
-    return make_policy(name, params, random.Random(seed), lambda: 0.0)
+    return make_policy(parse_policy({"name": name, **(params or {})}), random.Random(seed), lambda: 0.0)
 
 
 def delays(request, attempts):

@@ -15,6 +15,7 @@ from loadgen.policies.base import (
     TIMEOUT,
     Outcome,
 )
+from stormlab_common.contracts.policies import parse_policy
 
 OK = Outcome(SUCCESS)
 ERROR_500 = Outcome(SERVER_ERROR, 500)
@@ -29,7 +30,7 @@ class FakeClock:
 
 
 def budget(params=None, clock=None):
-    return make_policy("retry-budget", params, random.Random(1), clock or FakeClock())
+    return make_policy(parse_policy({"name": "retry-budget", **(params or {})}), random.Random(1), clock or FakeClock())
 
 
 def failed_first_try(policy, outcome=ERROR_500):

@@ -7,6 +7,8 @@ import pytest
 
 from loadgen.policies import make_policy
 from loadgen.policies.base import ATTEMPTS_EXHAUSTED, SERVER_ERROR, SUCCESS, TIMEOUT, Outcome
+from stormlab_common.contracts.loadgen import Profile
+from stormlab_common.contracts.policies import parse_policy
 
 FAIL = Outcome(TIMEOUT)
 OK = Outcome(SUCCESS)
@@ -45,7 +47,7 @@ def always(outcome):
 
 
 def policy(name, params=None, clock=None):
-    return make_policy(name, params, random.Random(1), clock or FakeClock())
+    return make_policy(parse_policy({"name": name, **(params or {})}), random.Random(1), clock or FakeClock())
 
 
 def test_none_makes_one_attempt():
@@ -62,8 +64,11 @@ def test_naive_retries_at_once_and_never_gives_up():
 
 
 def test_naive_opens_a_connection_per_attempt_and_ignores_retry_after():
-    assert policy("naive").CLIENT_DEFAULTS == {"reuse_connections": False, "respect_retry_after": False}
-    assert policy("fixed").CLIENT_DEFAULTS == {}
+    naive, fixed = Profile(parse_policy({"name": "naive"})), Profile(parse_policy({"name": "fixed"}))
+    assert (naive.reuses_connections, naive.respects_retry_after) == (False, False)
+    assert (fixed.reuses_connections, fixed.respects_retry_after) == (True, True)
+    # a profile's own setting wins over what the policy implies
+    assert Profile(naive.policy, reuse_connections=True, respect_retry_after=True).reuses_connections
 
 
 @pytest.mark.parametrize("max_attempts", [1, 3, 7])

@@ -5,16 +5,16 @@ import itertools
 
 from prometheus_client import CollectorRegistry
 
-from loadgen.config import load_raw_config
+from loadgen.config import load_base
 from loadgen.live_config import LiveConfig
 from loadgen.runtime import Runtime
 
-BASE = LiveConfig(load_raw_config(env={}, overrides=["seed=7", "arrivals.process=periodic",
+BASE = LiveConfig(load_base(env={}, overrides=["seed=7", "arrivals.process=periodic",
                                                      "arrivals.requests_per_second=2"]))
 
 
 def config(patch):
-    return BASE.check(patch)[1]
+    return BASE.check(patch)
 
 
 class Clock:
@@ -50,7 +50,7 @@ def test_running_clients_switch_policy_and_the_gauge_follows():
     rt.reconfigure(config({"clients": {"default": {"policy": {"name": "full-jitter", "max_attempts": 4}}}}))
     assert active(registry, "none") == 0 and active(registry, "full-jitter") == 3
     assert {c.context.policy_name for c in clients} == {"full-jitter"}
-    assert {c.context.policy.params["max_attempts"] for c in clients} == {4}
+    assert {c.context.policy.params.max_attempts for c in clients} == {4}
     rt.client_stopped(clients[0])
     assert active(registry, "full-jitter") == 2
 
@@ -64,11 +64,11 @@ def test_each_client_repicks_its_profile_by_weight_with_its_own_stream():
     good, bad = active(registry, "retry-budget"), active(registry, "naive")
     assert good + bad == 200 and 120 <= good <= 180  # 3:1
     # each client drew from its own stream: the same clients, reconfigured again, pick the same
-    picks = [c.context.profile.name for c in clients]
+    picks = [c.context.policy_name for c in clients]
     twin, _, _ = runtime()
     twins = [twin.new_client() for _ in range(200)]
     twin.reconfigure(rt.config)
-    assert [c.context.profile.name for c in twins] == picks
+    assert [c.context.policy_name for c in twins] == picks
 
 
 def test_requests_under_way_keep_the_context_they_started_with():

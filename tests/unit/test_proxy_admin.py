@@ -54,28 +54,35 @@ async def test_moving_a_link_to_another_device_live(admin):
     assert "used by links api" in conflict["error"]
 
 
-@pytest.mark.parametrize("body,problem", [
-    ({"downstream": {"bytes_per_second": -5}}, "downstream.bytes_per_second: expected a positive number, got -5"),
-    ({"downstream": {"bytes_per_second": "fast"}}, "downstream.bytes_per_second: expected a number or null, got 'fast'"),
-    ({"upstream": {"burst_bytes": 100}}, "upstream.burst_bytes: expected at least one chunk (65536 bytes), got 100"),
-    ({"colour": "red"}, "colour: unknown key; expected one of: connections, downstream, upstream"),
-    ({"connections": {"on_overflow": "explode"}},
+@pytest.mark.parametrize("body,status,problem", [
+    ({"downstream": {"bytes_per_second": -5}}, 400,
+     "downstream.bytes_per_second: expected a positive number, got -5"),
+    ({"downstream": {"bytes_per_second": "fast"}}, 400,
+     "downstream.bytes_per_second: expected a number or null, got 'fast'"),
+    # well formed, but not with the chunk size in force: a conflict with the state
+    ({"upstream": {"burst_bytes": 100}}, 409,
+     "upstream.burst_bytes: expected at least one chunk (65536 bytes), got 100"),
+    ({"colour": "red"}, 400, "colour: unknown key; expected one of: connections, downstream, upstream"),
+    ({"connections": {"on_overflow": "explode"}}, 400,
      "connections.on_overflow: expected one of 'refuse', 'reset', got 'explode'"),
 ])
-async def test_bad_device_changes_are_refused_and_change_nothing(admin, body, problem):
+async def test_bad_device_changes_are_refused_and_change_nothing(admin, body, status, problem):
     client, topology = admin
     before = topology.devices["border"].config
-    error = await json_of(await client.patch("/devices/border", json=body), 400)
+    error = await json_of(await client.patch("/devices/border", json=body), status)
     assert problem in error["problems"], error
     assert topology.devices["border"].config == before
 
 
 @pytest.mark.parametrize("body,status,text", [
-    ({"device": "nowhere"}, 400, "device: unknown device 'nowhere'; defined devices: border"),
+    ({"device": "nowhere"}, 409, "device: unknown device 'nowhere'; defined devices: border"),
     ({"upstream": 5}, 400, "upstream: expected a string, got 5"),
+    ({"upstream": "svc:0"}, 409, "upstream: expected a port in 1..65535, got 0"),
+    ({"upstream": None}, 400, "upstream: required key is missing"),
     ({"faults": {"f": {"type": "latency"}}}, 400, "faults.f.latency_seconds: required key is missing"),
-    ({"faults": {"f": {"type": "http_error", "probability": 0.5}}}, 400, "needs protocol: http"),
+    ({"faults": {"f": {"type": "http_error", "probability": 0.5}}}, 409, "needs protocol: http"),
     ({"faults": {"f": {"type": "teleport"}}}, 400, "faults.f.type: expected one of"),
+    ({"faults": None, "ghost": None}, 400, "ghost: unknown key; expected one of:"),
 ])
 async def test_bad_link_changes_are_refused_and_change_nothing(admin, body, status, text):
     client, topology = admin
@@ -89,13 +96,16 @@ async def test_unknown_names_malformed_bodies_and_wrong_methods(admin):
     client, _ = admin
     error = await json_of(await client.get("/links/nope"), 404)
     assert error == {"error": "unknown link 'nope'", "known": ["api"]}
-    error = await json_of(await client.patch("/devices/border", data="{not json"), 400)
+    error = await json_of(await client.patch("/devices/border", data="{not json",
+                                             headers={"Content-Type": "application/json"}), 400)
     assert "not valid JSON" in error["problems"][0]
     error = await json_of(await client.patch("/devices/border", json=[1, 2]), 400)
     assert error["problems"] == ["(body): expected a JSON object, got list"]
     error = await json_of(await client.post("/links", json={"listen_port": 0, "upstream": "a:1"}), 400)
     assert error["problems"] == ["name: required key is missing"]
-    assert (await client.put("/devices/border", json={})).status == 405
+    refused = await client.put("/devices/border", json={})
+    assert refused.status == 405 and refused.headers["Allow"] == "DELETE, GET, HEAD, PATCH"
+    assert (await refused.json())["allowed_methods"] == ["DELETE", "GET", "HEAD", "PATCH"]
     await json_of(await client.post("/devices", json={"name": "border"}), 409)
 
 
@@ -114,12 +124,14 @@ async def test_a_link_on_a_port_in_use_is_a_conflict_and_the_old_one_stays(admin
 async def test_settings_change_live_and_are_checked_against_devices(admin):
     client, topology = admin
     await json_of(await client.patch("/devices/border", json={"downstream": {"burst_bytes": 65536}}), 200)
-    error = await json_of(await client.patch("/settings", json={"chunk_bytes": 131072}), 400)
+    error = await json_of(await client.patch("/settings", json={"chunk_bytes": 131072}), 409)
     assert ("devices.border.downstream.burst_bytes: expected at least one chunk (131072 bytes), got 65536"
             in error["problems"])
     assert topology.settings.chunk_bytes == 65536
     settings = await json_of(await client.patch("/settings", json={"connect_timeout_seconds": 0.5}), 200)
-    assert settings["connect_timeout_seconds"] == 0.5
+    assert settings == {"chunk_bytes": 65536, "connect_timeout_seconds": 0.5, "resolve_ttl_seconds": 1.0}
+    settings = await json_of(await client.patch("/settings", json={"connect_timeout_seconds": None}), 200)
+    assert settings["connect_timeout_seconds"] == 2.0  # null: back to the default
 
 
 async def test_counters_reset_and_metrics(admin):
@@ -150,5 +162,5 @@ async def test_the_openapi_document_describes_every_route(admin):
         path = route.resource.canonical
         if route.method != "HEAD" and path != "/openapi.json":
             assert (route.method, path) in routes, (route.method, path)
-    assert set(document["components"]["schemas"]) >= {"Device", "Link", "Settings", "Error",
-                                                       "Fault_latency", "Fault_reset", "Fault_http_error"}
+    assert set(document["components"]["schemas"]) >= {"Device", "DevicePatch", "NewDevice", "Link", "LinkPatch",
+                                                       "NewLink", "Settings", "SettingsPatch", "Fault", "Error"}

@@ -4,7 +4,8 @@ import asyncio
 
 import pytest
 
-from proxy.admission import ConnectionLimits, ConnectionTable, Refused
+from proxy.admission import ConnectionTable, Refused
+from stormlab_common.contracts.proxy import ConnectionLimits
 
 
 async def test_table_size_is_never_exceeded_and_a_release_admits_the_next():

@@ -8,6 +8,7 @@ from prometheus_client import CollectorRegistry, Counter
 
 from proxy.faults import FaultChain
 from proxy.faults.latency import LatencyFault
+from stormlab_common.contracts.proxy_faults import LatencyParams, ResetParams
 from tests.unit.proxy_support import echo, running_proxy, sample, serving
 
 REQUEST = b"GET /v1/work HTTP/1.1\r\nHost: api\r\n\r\n"
@@ -51,8 +52,8 @@ async def test_latency_is_added_from_arrival_per_direction():
 
 
 def test_jitter_stays_within_its_bounds_and_never_goes_negative():
-    fault = LatencyFault("j", {"type": "latency", "latency_seconds": 0.05, "jitter_seconds": 0.08,
-                               "direction": "both"}, random.Random(1))
+    fault = LatencyFault("j", LatencyParams("latency", latency_seconds=0.05, jitter_seconds=0.08,
+                                            direction="both"), random.Random(1))
     delays = [fault.delay_seconds("upstream") for _ in range(2000)]
     assert min(delays) == 0.0 and max(delays) <= 0.13
     assert 0.04 < sum(delays) / len(delays) < 0.07
@@ -107,7 +108,7 @@ async def test_a_fraction_of_requests_is_answered_by_the_fault():
 
 
 def test_the_same_seed_makes_the_same_choices():
-    faults = {"rst": {"type": "reset", "probability": 0.5, "on": "connect"}}
+    faults = {"rst": ResetParams("reset", probability=0.5, on="connect")}
 
     def choices(seed):
         chain = FaultChain("api", faults, seed, Counter("c", "c", ["link", "fault"], registry=CollectorRegistry()))

@@ -13,10 +13,10 @@ def test_defaults_and_layers(tmp_path):
                                                         "STORMLAB_SERVICE_REPLICA": "kv-1"},
                                  overrides=["capacity.workers=3"])
     assert (config.name, config.role, config.replica) == ("kv", "kv", "kv-1")
-    assert (config.live.capacity.workers, config.live.capacity.queue_limit) == (3, 7)  # --set beats the file
-    assert config.live.work.service_time_seconds == 0.05
-    assert config.live.queue.discipline == "fifo"
-    assert not config.live.mitigations.admission_control
+    assert (config.capacity.workers, config.capacity.queue_limit) == (3, 7)  # --set beats the file
+    assert config.work.service_time_seconds == 0.05
+    assert config.queue.discipline == "fifo"
+    assert not config.mitigations.admission_control.enabled
 
 
 def test_every_bad_key_is_reported_with_its_path():
@@ -42,16 +42,16 @@ def test_a_lognormal_needs_a_p99_its_mean_allows():
         "work.p99_seconds: expected a number above the mean (0.02) and at most 15.0 times it "
         "for a lognormal, got 0.01"]
     config = config_from({"name": "api", "work": {"distribution": "lognormal", "service_time_seconds": 0.02}})
-    assert config.live.work.p99_seconds is None  # the distribution defaults it to 3x the mean
+    assert config.work.p99_seconds is None  # the distribution defaults it to 3x the mean
 
 
 def test_a_live_change_is_merged_and_validated_whole():
     config = config_from({"name": "api", "replica": "r1", "capacity": {"workers": 4, "queue_limit": 10}})
     changed = patched(config, {"capacity": {"workers": 6},
                                "mitigations": {"admission_control": {"enabled": True}}})
-    assert (changed.live.capacity.workers, changed.live.capacity.queue_limit) == (6, 10)
-    assert changed.live.mitigations.admission_control
-    assert config.live.capacity.workers == 4  # the original is untouched
+    assert (changed.capacity.workers, changed.capacity.queue_limit) == (6, 10)
+    assert changed.mitigations.admission_control.enabled
+    assert config.capacity.workers == 4  # the original is untouched
 
 
 def test_a_bad_live_change_names_every_problem():

@@ -33,7 +33,7 @@ def live(workers=2, queue_limit=3, service_time=0.1, discipline="fifo", **mitiga
         "work": {"service_time_seconds": service_time},
         "queue": {"discipline": discipline},
         "mitigations": {name: {"enabled": True, **settings} for name, settings in mitigations.items()},
-    }).live
+    })
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ def make_station(workers=2, queue_limit=100, service_time=0.05, **mitigations):
         "capacity": {"workers": workers, "queue_limit": queue_limit},
         "work": {"service_time_seconds": service_time},
         "mitigations": {name: {"enabled": True} for name in mitigations},
-    }).live
+    })
     return Station(live, ServiceMetrics(registry), "api", "r1"), registry
 
 

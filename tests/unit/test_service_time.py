@@ -2,10 +2,12 @@
 
 import random
 import statistics
+import typing
 
 import pytest
 
-from services.service_time import MAX_LOGNORMAL_P99_RATIO, distribution_problems, make_service_time
+from services.service_time import DISTRIBUTIONS, make_service_time
+from stormlab_common.contracts.service import Work
 
 
 def test_fixed_is_always_the_mean():
@@ -27,10 +29,6 @@ def test_exponential_has_the_mean():
     assert make_service_time("exponential", 0.0).sample() == 0.0
 
 
-def test_impossible_lognormals_are_refused():
-    assert distribution_problems({"distribution": "fixed", "service_time_seconds": 0}, "work") == []
-    assert distribution_problems({"distribution": "lognormal", "service_time_seconds": 0}, "work") == [
-        "work.service_time_seconds: a lognormal needs a positive mean, got 0"]
-    too_wide = {"distribution": "lognormal", "service_time_seconds": 1,
-                "p99_seconds": MAX_LOGNORMAL_P99_RATIO + 1}
-    assert len(distribution_problems(too_wide, "work")) == 1
+def test_every_distribution_the_settings_name_is_registered():
+    hint = typing.get_type_hints(Work)["distribution"]
+    assert set(typing.get_args(hint)) == set(DISTRIBUTIONS)

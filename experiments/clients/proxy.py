@@ -1,0 +1,34 @@
+"""The proxy's admin API (docs/proxy.md): devices, links, and when connections arrived."""
+
+from __future__ import annotations
+
+from experiments.clients.http import JsonApi
+
+
+class ProxyClient(JsonApi):
+    def device(self, name: str) -> dict | None:
+        """``{"name", "config", "effective", "state", "links"}``; None if there is no such device."""
+        return self.call("GET", f"/devices/{name}", absent=(404,))
+
+    def create_device(self, body: dict) -> dict:
+        """``body``: ``{"name": ..., **config}`` (experiments/change_bodies.py)."""
+        return self.call("POST", "/devices", json=body)
+
+    def patch_device(self, name: str, patch: dict) -> dict:
+        """A merge patch of the device's config; answers the device as ``device`` does."""
+        return self.call("PATCH", f"/devices/{name}", json=patch)
+
+    def delete_device(self, name: str, *, missing_ok: bool = False) -> None:
+        """Refused (409) while a link uses it; ``missing_ok``: a device already gone is fine."""
+        self.call("DELETE", f"/devices/{name}", absent=(404,) if missing_ok else ())
+
+    def link(self, name: str) -> dict:
+        return self.call("GET", f"/links/{name}")
+
+    def patch_link(self, name: str, patch: dict) -> dict:
+        return self.call("PATCH", f"/links/{name}", json=patch)
+
+    def arrivals(self, since: float, until: float) -> dict:
+        """When connections arrived at the devices between two wall-clock times, per 100 ms,
+        as each device's kernel timed the handshake (``GET /arrivals``)."""
+        return self.call("GET", "/arrivals", params={"since": since, "until": until})

@@ -1,0 +1,136 @@
+"""The sections of a run's report, each from the run's record alone (experiments/run_record.py).
+
+A run that stopped early has sections with nothing to show; each says so rather than
+vanishing, and the warning at the top names what the record is missing.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from experiments.numbers import MISSING, figure, formatted, is_number
+from experiments.report_text import cell, figure_value, table, text, verdict_facts
+from experiments.run_record import CheckResult, RunRecord
+
+# The figures in the order a reader needs them; the others follow in the record's order.
+FIGURE_ORDER = ("baseline_goodput", "goodput_during", "goodput_after", "goodput_after_ratio",
+                "retry_amplification", "retry_amplification_after", "wasted_work", "time_to_recover",
+                "peak_connection_attempts", "connection_setup_limit", "capacity")
+CHECK_HEADER = ["check", "window", "measured", "value", "operator", "threshold", "passed"]
+
+
+def title(record: RunRecord) -> str:
+    verdict, _, _ = verdict_facts(record)
+    return f"{record.scenario.name}: {verdict or 'no verdict'}"
+
+
+def missing_parts(record: RunRecord) -> list[str]:
+    parts = [name for name in ("verdict", "figures", "checks") if getattr(record, name) is None]
+    return [*parts, "timeline"] if not record.timeline else parts
+
+
+def partial_warning(record: RunRecord) -> str:
+    if record.status == "complete":
+        return ""
+    why = (record.error or "no error was recorded").rstrip(".")
+    missing = missing_parts(record)
+    gaps = f" Missing from run.json: {', '.join(missing)}." if missing else ""
+    return (f"> **Warning: partial results.** The run's status is **{text(record.status)}**, "
+            f"not complete: {text(why)}. The figures below cover only what was measured before it "
+            f"stopped.{gaps}")
+
+
+def verdict_box(record: RunRecord) -> str:
+    verdict, expected, matches = verdict_facts(record)
+    outcome = {True: "PASS", False: "FAIL", None: "FAIL (no verdict)"}[matches]
+    reason = (record.verdict.reason if record.verdict
+              else "The run produced no verdict (it ended before the analysis).")
+    return "\n>\n".join([
+        f"> **Verdict: {text(verdict or 'none')}** · expected: {text(expected)} · **{outcome}**",
+        f"> {text(reason or 'No reason given.')}",
+    ])
+
+
+def expectation(record: RunRecord) -> str:
+    expect = record.scenario.expect
+    return f"## Why we expect {text(expect.verdict)}\n\n{text(expect.reasoning)}"
+
+
+def figures_table(record: RunRecord) -> str:
+    figures = record.figures
+    if not figures:
+        return "## Summary figures\n\n_No summary figures: the run ended before they were computed._"
+    names = [name for name in FIGURE_ORDER if name in figures]
+    names += [name for name in figures if name not in FIGURE_ORDER]
+    rows = [[cell(name), figure_value(figures[name]), cell(figures[name].meaning)] for name in names]
+    return "## Summary figures\n\n" + table(["figure", "value", "meaning"], rows)
+
+
+def threshold(check: CheckResult) -> str:
+    """The threshold as written and, when it is a fraction of the baseline, what that came to."""
+    if not check.relative_to_baseline:
+        return figure(check.threshold)
+    absolute = "no baseline" if check.absolute_threshold is None else figure(check.absolute_threshold)
+    return f"{figure(check.threshold)} x baseline = {absolute}"
+
+
+def checks_table(record: RunRecord) -> str:
+    if record.checks is None:
+        return "## Hypothesis checks\n\n_No hypothesis checks: the run ended before they were evaluated._"
+    if not record.checks:
+        return "## Hypothesis checks\n\n_The scenario states no hypothesis checks._"
+    rows = [[cell(check.name), cell(check.window), cell(f"{check.aggregate}({check.measured})"),
+             figure(check.value), cell(check.operator), cell(threshold(check)),
+             "PASS" if check.passed else "FAIL"] for check in record.checks]
+    return "## Hypothesis checks\n\n" + table(CHECK_HEADER, rows)
+
+
+def _seconds(value) -> str:
+    # Two decimals: the gap between planned and executed times is often tens of milliseconds.
+    return formatted(value, ".2f") + " s" if is_number(value) else MISSING
+
+
+def timeline_table(record: RunRecord) -> str:
+    if not record.timeline:
+        return "## Timeline as executed\n\n_No timeline recorded._"
+    rows = []
+    for event in record.timeline:
+        detail = event.detail
+        if not event.ok:
+            detail = f"{detail} (FAILED: {event.error or 'no error recorded'})".strip()
+        rows.append([_seconds(event.planned_seconds), _seconds(event.executed_seconds),
+                     cell(event.name), cell(event.action), cell(detail)])
+    header = ["planned at", "executed at", "event", "action", "detail"]
+    return "## Timeline as executed\n\n" + table(header, rows)
+
+
+def _duration(record: RunRecord) -> str:
+    if record.ended_at is None:
+        return MISSING
+    ended, started = datetime.fromisoformat(record.ended_at), datetime.fromisoformat(record.started_at)
+    seconds = (ended - started).total_seconds()
+    return f"{formatted(seconds, '.0f')} s"
+
+
+def run_facts(record: RunRecord) -> str:
+    versions = record.versions
+    images = ", ".join(f"{name} {digest}" for name, digest in versions.images.items())
+    status = record.status
+    if status != "complete":
+        status = f"{status}: PARTIAL RESULTS ({record.error or 'no error recorded'})"
+    rows = [["scenario file", cell(record.scenario.file)],
+            ["seed", cell(record.seed)],
+            ["time scale", cell(f"{record.time_scale:g}")],
+            ["stormlab", cell(versions.stormlab)],
+            ["python", cell(versions.python)],
+            ["images", cell(images)],
+            ["started", cell(record.started_at)],
+            ["ended", cell(record.ended_at)],
+            ["duration", _duration(record)],
+            ["status", cell(status)]]
+    facts = "## Run facts\n\n" + table(["fact", "value"], rows)
+    # The runner notes what it could not do (a series not recorded, a setting not restored).
+    notes = [note for note in record.notes if note]
+    if notes:
+        facts += "\n\nNotes from the runner:\n\n" + "\n".join(f"- {cell(note)}" for note in notes)
+    return facts

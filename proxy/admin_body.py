@@ -1,0 +1,105 @@
+"""A request body as the admin API takes it: at most MAX_BODY_BYTES of UTF-8 JSON holding one
+object, sent as application/json (or, for a PATCH, application/merge-patch+json; a request
+without a Content-Type is taken as JSON). Anything else is refused before it reaches the
+state, with what is expected."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from proxy.config import non_finite, whole_numbers
+from stormlab_common.config import ConfigError
+
+MAX_BODY_BYTES = 65536
+MAX_DEPTH = 32  # far more than any config needs; bounds the work of checking and describing it
+JSON = "application/json"
+MERGE_PATCH = "application/merge-patch+json"
+
+
+class BodyRefused(Exception):
+    """A body refused for its size (413) or its media type (415)."""
+
+    def __init__(self, status: int, message: str, **details: Any):
+        super().__init__(message)
+        self.status = status
+        self.details = details
+
+
+def media_types(method: str) -> list[str]:
+    return [MERGE_PATCH, JSON] if method == "PATCH" else [JSON]
+
+
+async def json_object(request: web.Request) -> dict:
+    accepted = media_types(request.method)
+    header = request.headers.get("Content-Type")
+    media_type = None if header is None else header.split(";", 1)[0].strip().lower()
+    if media_type is not None and media_type not in accepted:
+        raise BodyRefused(415, f"unsupported Content-Type {header!r}; expected {' or '.join(accepted)}",
+                          accepted=accepted)
+    return parse_object(await _read(request))
+
+
+def parse_object(raw: bytes) -> dict:
+    """The JSON object in ``raw``; ConfigError (a 400) saying what is wrong otherwise."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _bad(f"expected UTF-8 text (JSON is UTF-8), got byte {raw[exc.start]:#04x} at offset "
+                   f"{exc.start}") from exc
+    if not text.strip():
+        raise _bad("expected a JSON object, got an empty body")
+    try:
+        body = json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise _bad(f"not valid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from exc
+    except RecursionError as exc:
+        raise _bad(f"expected JSON nested at most {MAX_DEPTH} levels deep") from exc
+    except _NotANumber as exc:
+        raise _bad(f"not valid JSON ({exc})") from exc
+    except ValueError as exc:  # an integer of more digits than Python reads
+        raise _bad("not valid JSON (a number too long to read)") from exc
+    if not isinstance(body, dict):
+        raise _bad(f"expected a JSON object, got {type(body).__name__}")
+    if _deeper_than(body, MAX_DEPTH):
+        raise _bad(f"expected JSON nested at most {MAX_DEPTH} levels deep")
+    body = whole_numbers(body)
+    problems = non_finite(body)
+    if problems:
+        raise ConfigError(problems, "request body")
+    return body
+
+
+async def _read(request: web.Request) -> bytes:
+    too_large = BodyRefused(413, f"request body over {MAX_BODY_BYTES} bytes; expected at most "
+                                 f"{MAX_BODY_BYTES}", max_bytes=MAX_BODY_BYTES)
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise too_large
+    body = bytearray()
+    while len(body) <= MAX_BODY_BYTES:
+        piece = await request.content.read(MAX_BODY_BYTES + 1 - len(body))
+        if not piece:
+            return bytes(body)
+        body += piece
+    raise too_large
+
+
+class _NotANumber(ValueError):
+    pass
+
+
+def _no_constant(name: str) -> Any:
+    raise _NotANumber(f"{name} is not a JSON number")
+
+
+def _deeper_than(value: Any, depth: int) -> bool:
+    if depth < 0:
+        return True
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+    return any(_deeper_than(item, depth - 1) for item in items)
+
+
+def _bad(message: str) -> ConfigError:
+    return ConfigError([f"(body): {message}"], "request body")
