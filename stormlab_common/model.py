@@ -22,7 +22,8 @@ Supported annotations: bool, int, float, str, Any, ``Literal[...]``, ``X | None`
 nested dataclasses, and tagged unions: ``Annotated[A | B, Tagged("name")]`` where each
 variant has a ``name: Literal["a"]`` field. ``Annotated[..., Meta(...)]`` adds constraints
 and a description; ``Meta(schema=...)`` gives a field a schema of its own (its value is kept
-as plain data).
+as plain data). A field whose key cannot be its name (a Python keyword such as ``with``) says
+its key: ``field(metadata={KEY: "with"})`` (stormlab_common/fields.py).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from stormlab_common.config import (
     merged_layers,
     validation_problems,
 )
-from stormlab_common.fields import Meta, Name, Tagged, unwrap, variants
+from stormlab_common.fields import Meta, Name, Tagged, key_of, unwrap, variants
 from stormlab_common.schema import dump, patch_schema_of, schema_of
 
 __all__ = ["Meta", "Name", "Problem", "Tagged", "build", "check_problems", "defaults", "dump", "field_names",
@@ -105,9 +106,9 @@ def _checks_of_valid_parts(hint: Any, value: Any, here: tuple, bad: list[tuple],
         return _checks_of_valid_parts(next(a for a in args if a is not type(None)), value, here, bad, prefix)
     if dataclasses.is_dataclass(hint) and isinstance(value, Mapping):
         hints = typing.get_type_hints(hint, include_extras=True)
-        return [problem for field in dataclasses.fields(hint) if field.init and field.name in value
-                for problem in _checks_of_valid_parts(hints[field.name], value[field.name],
-                                                      (*here, field.name), bad, prefix)]
+        return [problem for field in dataclasses.fields(hint) if field.init and key_of(field) in value
+                for problem in _checks_of_valid_parts(hints[field.name], value[key_of(field)],
+                                                      (*here, key_of(field)), bad, prefix)]
     if origin in (dict, Mapping) and isinstance(value, Mapping):
         return [problem for key, item in value.items()
                 for problem in _checks_of_valid_parts(args[1], item, (*here, key), bad, prefix)]
@@ -142,8 +143,8 @@ def build(cls: type, data: Mapping[str, Any]) -> Any:
     hints = typing.get_type_hints(cls, include_extras=True)
     values = {}
     for field in dataclasses.fields(cls):
-        if field.init and field.name in data:
-            values[field.name] = _build_value(hints[field.name], data[field.name])
+        if field.init and key_of(field) in data:
+            values[field.name] = _build_value(hints[field.name], data[key_of(field)])
     return cls(**values)
 
 
@@ -176,7 +177,7 @@ def check_problems(instance: Any, prefix: tuple = ()) -> list[str]:
     problems: list[str] = []
     if dataclasses.is_dataclass(instance) and not isinstance(instance, type):
         for field in dataclasses.fields(instance):
-            problems += check_problems(getattr(instance, field.name), (*prefix, field.name))
+            problems += check_problems(getattr(instance, field.name), (*prefix, key_of(field)))
         check = getattr(instance, "check", None)
         if callable(check):
             problems += [f"{dotted((*prefix, *path))}: {message}" for path, message in check()]
@@ -195,4 +196,4 @@ def defaults(cls: type) -> dict[str, Any]:
 
 
 def field_names(cls: type) -> list[str]:
-    return [f.name for f in dataclasses.fields(cls) if f.init]
+    return [key_of(f) for f in dataclasses.fields(cls) if f.init]

@@ -24,7 +24,8 @@ def locust(stack, path, **form):
 
 def proxy(stack, method, path, body):
     request = urllib.request.Request(stack.url("proxy", 8474) + path, method=method,
-                                     data=json.dumps(body).encode())
+                                     data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
     urllib.request.urlopen(request, timeout=10).read()
 
 

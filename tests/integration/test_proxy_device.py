@@ -39,7 +39,8 @@ print(json.dumps({{"rate": total[0] / (time.monotonic() - started), "statuses": 
 
 def admin(stack, method, path, body=None):
     request = urllib.request.Request(stack.url("proxy", 8474) + path, method=method,
-                                     data=json.dumps(body).encode() if body is not None else None)
+                                     data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read() or b"null")
 
