@@ -62,6 +62,16 @@ def variants(hint: Any, tag: str) -> dict[str, type]:
     return by_tag
 
 
+# ``field(metadata={KEY: "with"})``: the field's key in the data, where its name cannot be
+# that key (a Python keyword)
+KEY = "stormlab_key"
+
+
+def key_of(field: dataclasses.Field) -> str:
+    """The key a field is written under in the data (and in paths): its name, unless it says."""
+    return field.metadata.get(KEY, field.name)
+
+
 def has_default(field: dataclasses.Field) -> bool:
     return field.default is not dataclasses.MISSING or field.default_factory is not dataclasses.MISSING
 

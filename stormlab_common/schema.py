@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from stormlab_common.fields import default_of, has_default, own_doc, unwrap, variants
+from stormlab_common.fields import default_of, has_default, key_of, own_doc, unwrap, variants
 
 _COMBINATORS = {"oneOf", "anyOf", "allOf", "not", "if", "$ref"}
 
@@ -45,9 +45,9 @@ def _object_schema(cls: type, patch: bool) -> dict[str, Any]:
             schema = {**schema, "default": dump(default_of(field))}
         if patch and defaulted:
             schema = _nullable(schema)
-        properties[field.name] = schema
+        properties[key_of(field)] = schema
         if not defaulted and not patch:
-            required.append(field.name)
+            required.append(key_of(field))
     schema: dict[str, Any] = {"type": "object", "additionalProperties": False, "properties": properties}
     if required:
         schema["required"] = required
@@ -145,7 +145,7 @@ def _nullable(schema: dict[str, Any]) -> dict[str, Any]:
 def dump(value: Any) -> Any:
     """Plain data (dicts, lists, numbers, strings, None) from an instance, recursively."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: dump(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
+        return {key_of(f): dump(getattr(value, f.name)) for f in dataclasses.fields(value) if f.init}
     if isinstance(value, Mapping):
         return {key: dump(item) for key, item in value.items()}
     if isinstance(value, list | tuple):

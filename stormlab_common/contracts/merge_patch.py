@@ -27,7 +27,7 @@ import typing
 from functools import cache
 from typing import Any
 
-from stormlab_common.fields import has_default, unwrap, variants
+from stormlab_common.fields import has_default, key_of, unwrap, variants
 from stormlab_common.model import schema_of
 
 _NULL = {"type": "null"}
@@ -46,12 +46,12 @@ def _object(cls: type, tag: str | None = None, nullable_keys: tuple[str, ...] = 
     for field in dataclasses.fields(cls):
         if not field.init:
             continue
-        schema = _value(hints[field.name], whole["properties"][field.name])
+        schema = _value(hints[field.name], whole["properties"][key_of(field)])
         if field.name == tag:
             schema = {key: value for key, value in schema.items() if key != "default"}
         elif has_default(field):
             schema = _or_null(schema)
-        properties[field.name] = schema
+        properties[key_of(field)] = schema
     for key in nullable_keys:
         properties.setdefault(key, _NULL)
     schema = {"type": "object", "additionalProperties": False, "properties": properties}
@@ -87,7 +87,7 @@ def _value(hint: Any, whole: dict[str, Any]) -> dict[str, Any]:
 
 def _tagged(hint: Any, tag: str, description: str | None) -> dict[str, Any]:
     options = variants(hint, tag)
-    keys = sorted({f.name for cls in options.values() for f in dataclasses.fields(cls) if f.init})
+    keys = sorted({key_of(f) for cls in options.values() for f in dataclasses.fields(cls) if f.init})
     branches = []
     for cls in options.values():
         branch = _object(cls, tag=tag, nullable_keys=tuple(keys))
