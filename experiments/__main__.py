@@ -39,7 +39,7 @@ def _matrix_order(path: Path) -> tuple:
     from experiments.scenario import load_scenario
 
     try:
-        return (load_scenario(path).raw.get("order", 99), path.name)
+        return (load_scenario(path).spec.order, path.name)
     except ConfigError:
         return (99, path.name)
 
@@ -94,11 +94,15 @@ def main(argv: list[str] | None = None) -> int:
             if args.command in ("run", "demo")
             else ([scenario_path(s) for s in args.scenarios] or all_scenarios())
         )
-        from experiments.scenario import load_scenario
+        from experiments.validation import checked_scenarios
 
-        scenarios = [load_scenario(path, args.time_scale) for path in paths]  # every file checked first
+        # every file checked against the stack's definition before Docker or any component is touched
+        scenarios, errors = checked_scenarios(paths, args.time_scale)
     except ConfigError as exc:
-        print(f"experiments: {exc}", file=sys.stderr)
+        errors = [exc]
+    for error in errors:
+        print(f"experiments: {error}", file=sys.stderr)
+    if errors:
         return EXIT_BAD_INPUT
     global STRICT
     STRICT = args.strict
@@ -232,29 +236,32 @@ def _left_dirty(run_dir: Path) -> bool:
 
 
 def _list() -> int:
-    from experiments.scenario import load_scenario
+    from experiments.validation import checked_scenario
 
     for path in all_scenarios():
         try:
-            scenario = load_scenario(path)
+            scenario = checked_scenario(path)
             print(f"{scenario.name:<28} {scenario.expected_verdict:<11} {scenario.end:>5.0f} s  {path}")
         except ConfigError as exc:
-            print(f"{path.stem:<28} INVALID: {exc.problems[0]}")
+            more = f" (and {len(exc.problems) - 1} more: validate it)" if len(exc.problems) > 1 else ""
+            print(f"{path.stem:<28} INVALID: {exc.problems[0]}{more}")
     return 0
 
 
 def _validate(args) -> int:
-    from experiments.scenario import load_scenario
+    """Every problem of every file, each file checked against the stack's definition as the
+    runner would run it, nothing started."""
+    from experiments.validation import checked_scenarios
 
     paths = [scenario_path(s) for s in args.scenarios] or all_scenarios()
     code = 0
     for path in paths:
-        try:
-            load_scenario(path, args.time_scale)
-            print(f"ok: {path}")
-        except ConfigError as exc:
-            print(f"experiments: {exc}", file=sys.stderr)
+        scenarios, errors = checked_scenarios([path], args.time_scale)
+        for error in errors:
+            print(f"experiments: {error}", file=sys.stderr)
             code = EXIT_BAD_INPUT
+        if scenarios:
+            print(f"ok: {path}")
     return code
 
 

@@ -22,7 +22,7 @@ def client_patch_for_run(patch: Mapping[str, Any], base_profiles: Mapping[str, A
     scenario names its own client profiles, they replace the base's (``base_profiles``, the
     loadgen's ``config.clients``): every base profile it does not name is removed (null)."""
     run = copy.deepcopy(dict(patch))
-    if "clients" in run:
+    if isinstance(run.get("clients"), Mapping):  # (anything else is sent as it is, for the loadgen to refuse)
         run["clients"] = {**dict.fromkeys(base_profiles), **run["clients"]}
     run["seed"] = seed
     return run

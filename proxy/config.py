@@ -5,12 +5,12 @@ every live change through the admin API is parsed with too, so both report bad i
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from typing import Any
 
-from stormlab_common.config import ConfigError, dotted, merged_layers, validation_problems
+from stormlab_common.config import ConfigError, merged_layers, validation_problems
 from stormlab_common.contracts.proxy import ProxyConfig
+from stormlab_common.contracts.proxy_numbers import non_finite, whole_numbers
 from stormlab_common.model import parse, schema_of
 
 ENV_PREFIX = "STORMLAB_PROXY_"
@@ -40,29 +40,3 @@ def parsed(cls: type, data: Any, source: str = "configuration") -> Any:
         if not problems:
             raise
         raise ConfigError(problems, source) from None
-
-
-def whole_numbers(value: Any) -> Any:
-    """``value`` with every integral float as an int. JSON and YAML both let ``65536.0`` or
-    ``1e3`` stand where a schema wants an integer (JSON Schema counts it as one), and the
-    proxy must then hold an int: a chunk size is a slice bound, a status goes in a header.
-    (Beyond 2**53 a float is no exact integer: it stays, for the schema's bounds to refuse.)"""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 2**53:
-        return int(value)
-    if isinstance(value, Mapping):
-        return {key: whole_numbers(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [whole_numbers(item) for item in value]
-    return value
-
-
-def non_finite(value: Any, path: tuple = ()) -> list[str]:
-    """Where ``value`` holds NaN or an infinity (YAML's .nan, .inf): no limit means one, and a
-    schema's bounds cannot catch NaN (every comparison with it is false)."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return [f"{dotted(path)}: expected a finite number, got {value!r}"]
-    if isinstance(value, Mapping):
-        return [p for key, item in value.items() for p in non_finite(item, (*path, key))]
-    if isinstance(value, list):
-        return [p for index, item in enumerate(value) for p in non_finite(item, (*path, index))]
-    return []

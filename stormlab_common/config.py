@@ -18,8 +18,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
+
+from stormlab_common.wording import dotted, invalid_paths, validation_problems  # noqa: F401 - invalid_paths re-exported
 
 CONFIG_FILE_KEY = "CONFIG"
 
@@ -104,22 +105,6 @@ def validate(schema: Mapping[str, Any], instance: Any, source: str = "configurat
     return fill_defaults(schema, instance)
 
 
-def validation_problems(schema: Mapping[str, Any], instance: Any, prefix: tuple = ()) -> list[str]:
-    validator_class = jsonschema.validators.validator_for(schema)
-    validator = validator_class(schema)
-    errors = sorted(validator.iter_errors(instance), key=lambda e: [str(p) for p in e.absolute_path])
-    problems: list[str] = []
-    for error in errors:
-        problems.extend(_describe(error, tuple(prefix)))
-    return problems
-
-
-def invalid_paths(schema: Mapping[str, Any], instance: Any) -> list[tuple]:
-    """Where in ``instance`` the schema finds a fault: one path per error, the faulty value's."""
-    validator = jsonschema.validators.validator_for(schema)(schema)
-    return [tuple(error.absolute_path) for error in validator.iter_errors(instance)]
-
-
 def fill_defaults(schema: Mapping[str, Any], instance: Any) -> Any:
     """Return a copy of ``instance`` with schema ``default`` values filled in, recursively.
 
@@ -155,87 +140,6 @@ def merge_patch(target: Any, patch: Any) -> Any:
         else:
             merged[key] = merge_patch(merged.get(key), value)
     return merged
-
-
-def dotted(path) -> str:
-    return ".".join(str(part) for part in path) or "(top level)"
-
-
-_TYPE_WORDS = {
-    "object": "a mapping",
-    "array": "a list",
-    "string": "a string",
-    "integer": "an integer",
-    "number": "a number",
-    "boolean": "true or false",
-    "null": "null",
-}
-
-
-def _describe(error: jsonschema.ValidationError, prefix: tuple) -> list[str]:
-    path = [*prefix, *error.absolute_path]
-    where = dotted(path)
-    value, schema, kind = error.instance, error.schema, error.validator
-    if kind == "additionalProperties" and isinstance(value, dict):
-        known = sorted(schema.get("properties", {}))
-        extras = sorted(set(value) - set(known))
-        expected = f"expected one of: {', '.join(known)}" if known else "no keys are allowed here"
-        return [f"{dotted([*path, key])}: unknown key; {expected}" for key in extras]
-    if kind == "required":
-        missing = error.message.split("'")[1] if "'" in error.message else error.message
-        return [f"{dotted([*path, missing])}: required key is missing"]
-    if kind == "type":
-        wanted = error.validator_value
-        wanted = [wanted] if isinstance(wanted, str) else wanted
-        words = " or ".join(_TYPE_WORDS.get(w, w) for w in wanted)
-        return [f"{where}: expected {words}, got {value!r}"]
-    if kind == "exclusiveMinimum" and error.validator_value == 0:
-        return [f"{where}: expected a positive number, got {value!r}"]
-    if kind == "minimum":
-        return [f"{where}: expected a number >= {error.validator_value}, got {value!r}"]
-    if kind == "exclusiveMinimum":
-        return [f"{where}: expected a number > {error.validator_value}, got {value!r}"]
-    if kind == "maximum":
-        return [f"{where}: expected a number <= {error.validator_value}, got {value!r}"]
-    if kind == "enum":
-        options = ", ".join(repr(v) for v in error.validator_value)
-        return [f"{where}: expected one of {options}, got {value!r}"]
-    if kind == "const":
-        return [f"{where}: expected {error.validator_value!r}, got {value!r}"]
-    if kind == "anyOf" and value is not None and _is_nullable_wrapper(schema):
-        # "X or null" and not null: X's own problems, not "valid under none of the given schemas"
-        (other,) = [option for option in schema["anyOf"] if option != {"type": "null"}]
-        return validation_problems(other, value, tuple(path))
-    if kind == "oneOf" and isinstance(schema.get("discriminator"), Mapping):
-        return _describe_tagged(value, schema, tuple(path))
-    hint = schema.get("description")
-    if kind == "pattern" and hint:
-        return [f"{where}: expected {hint}, got {value!r}"]
-    return [f"{where}: {error.message}" + (f" ({hint})" if hint else "")]
-
-
-def _is_nullable_wrapper(schema: Mapping[str, Any]) -> bool:
-    options = schema.get("anyOf")
-    return isinstance(options, list) and len(options) == 2 and {"type": "null"} in options
-
-
-def _describe_tagged(value: Any, schema: Mapping[str, Any], path: tuple) -> list[str]:
-    """A union told apart by one key (a policy's ``name``, a fault's ``type``): the key names
-    the variant, and the problems are that variant's own, not "valid under none of them"."""
-    if not isinstance(value, Mapping):
-        return []  # the union's own "type": "object" says it
-    tag = schema["discriminator"]["propertyName"]
-    if tag not in value:
-        return []  # its "required" says it
-    variants = {}
-    for variant in schema["oneOf"]:
-        tag_schema = variant.get("properties", {}).get(tag, {})
-        variants[tag_schema.get("const", (tag_schema.get("enum") or [None])[0])] = variant
-    chosen = variants.get(value[tag]) if isinstance(value[tag], str) else None
-    if chosen is None:
-        options = ", ".join(repr(option) for option in variants)
-        return [f"{dotted([*path, tag])}: expected one of {options}, got {value[tag]!r}"]
-    return validation_problems(chosen, value, path)
 
 
 def read_yaml_file(path: str | os.PathLike) -> dict[str, Any]:

@@ -40,6 +40,13 @@ class Tagged:
 Name = Annotated[str, Meta(pattern=NAME_SCHEMA["pattern"], description=NAME_SCHEMA["description"])]
 
 
+@cache
+def hints_of(cls: type) -> dict[str, Any]:
+    """A dataclass's field annotations, resolved (with their Annotated extras), once per class:
+    every parse reads them, and resolving them each time was most of a parse's cost."""
+    return typing.get_type_hints(cls, include_extras=True)
+
+
 def unwrap(hint: Any) -> tuple[Any, list[Meta], Tagged | None]:
     """The bare type of an annotation, with its Meta and Tagged markers."""
     metas: list[Meta] = []
@@ -56,7 +63,7 @@ def variants(hint: Any, tag: str) -> dict[str, type]:
     """The classes of a tagged union, by the value of their tag."""
     by_tag: dict[str, type] = {}
     for cls in typing.get_args(hint):
-        tag_hint, _, _ = unwrap(typing.get_type_hints(cls, include_extras=True)[tag])
+        tag_hint, _, _ = unwrap(hints_of(cls)[tag])
         (value,) = typing.get_args(tag_hint)  # each variant's tag is a Literal of one value
         by_tag[value] = cls
     return by_tag

@@ -44,7 +44,7 @@ from stormlab_common.config import (
     merged_layers,
     validation_problems,
 )
-from stormlab_common.fields import Meta, Name, Tagged, key_of, unwrap, variants
+from stormlab_common.fields import Meta, Name, Tagged, hints_of, key_of, unwrap, variants
 from stormlab_common.schema import dump, patch_schema_of, schema_of
 
 __all__ = ["Meta", "Name", "Problem", "Tagged", "build", "check_problems", "defaults", "dump", "field_names",
@@ -105,7 +105,7 @@ def _checks_of_valid_parts(hint: Any, value: Any, here: tuple, bad: list[tuple],
     if origin in (typing.Union, types.UnionType):
         return _checks_of_valid_parts(next(a for a in args if a is not type(None)), value, here, bad, prefix)
     if dataclasses.is_dataclass(hint) and isinstance(value, Mapping):
-        hints = typing.get_type_hints(hint, include_extras=True)
+        hints = hints_of(hint)
         return [problem for field in dataclasses.fields(hint) if field.init and key_of(field) in value
                 for problem in _checks_of_valid_parts(hints[field.name], value[key_of(field)],
                                                       (*here, key_of(field)), bad, prefix)]
@@ -140,7 +140,7 @@ def problems_of(cls: type, data: Any, prefix: tuple = ()) -> list[str]:
 def build(cls: type, data: Mapping[str, Any]) -> Any:
     """An instance from schema-valid data (``parse`` validates first; call this directly only
     on data already checked)."""
-    hints = typing.get_type_hints(cls, include_extras=True)
+    hints = hints_of(cls)
     values = {}
     for field in dataclasses.fields(cls):
         if field.init and key_of(field) in data:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
-from stormlab_common.fields import default_of, has_default, key_of, own_doc, unwrap, variants
+from stormlab_common.fields import default_of, has_default, hints_of, key_of, own_doc, unwrap, variants
 
 _COMBINATORS = {"oneOf", "anyOf", "allOf", "not", "if", "$ref"}
 
@@ -33,7 +33,7 @@ def patch_schema_of(cls: type) -> dict[str, Any]:
 def _object_schema(cls: type, patch: bool) -> dict[str, Any]:
     if not dataclasses.is_dataclass(cls):
         raise TypeError(f"{cls!r} is not a dataclass")
-    hints = typing.get_type_hints(cls, include_extras=True)
+    hints = hints_of(cls)
     properties: dict[str, Any] = {}
     required: list[str] = []
     for field in dataclasses.fields(cls):

@@ -1,8 +1,11 @@
-"""Operator actions a scenario's timeline can take, one small class each, by name."""
+"""Operator actions a scenario's timeline can take, one small class each, by name: an entry
+of ``timeline.actions`` is the parameters of the action its ``do:`` names."""
 
 from __future__ import annotations
 
-from typing import Any
+import typing
+from collections.abc import Mapping
+from typing import Annotated, Any
 
 from experiments.actions.base import Action
 from experiments.actions.device_limits import DeviceLimits
@@ -10,17 +13,17 @@ from experiments.actions.disable_sources import DisableSources
 from experiments.actions.move_link import MoveLink
 from experiments.actions.service_settings import ServiceSettings
 from experiments.actions.switch_policy import SwitchPolicy
-from stormlab_common.config import ConfigError, dotted, validate
+from stormlab_common.model import Tagged
 
 ACTIONS: dict[str, type[Action]] = {
     cls.name: cls for cls in (MoveLink, DisableSources, SwitchPolicy, ServiceSettings, DeviceLimits)
 }
 
+# An entry of timeline.actions: one of the actions' parameters, told apart by ``do``.
+ActionStep = Annotated[typing.Union[tuple(cls.Params for cls in ACTIONS.values())], Tagged("do")]  # noqa: UP007
 
-def make_action(name: Any, params: dict[str, Any], path: tuple = ("action",)) -> Action:
-    cls = ACTIONS.get(name) if isinstance(name, str) else None
-    if cls is None:
-        raise ConfigError(
-            [f"{dotted((*path, 'do'))}: expected one of {', '.join(map(repr, ACTIONS))}, got {name!r}"]
-        )
-    return cls(validate(cls.SCHEMA, params, prefix=tuple(path)))
+
+def make_action(params: Any, written: Mapping[str, Any] | None = None) -> Action:
+    """The action whose parameters ``params`` are (an entry of a parsed scenario's timeline);
+    ``written``: that entry as the file gives it."""
+    return ACTIONS[params.do](params, written)

@@ -2,29 +2,31 @@
 
 from __future__ import annotations
 
-from experiments.actions.base import Action, Lab
-from experiments.actions.service_settings import _flat
-from stormlab_common.config import NAME_SCHEMA
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from experiments.actions.base import Action, Lab, Step
+from experiments.actions.service_settings import flat
+from stormlab_common.model import Meta, Name
+
+
+@dataclass(frozen=True, kw_only=True)
+class DeviceLimitsParams(Step):
+    do: Literal["device_limits"]
+    device: Name
+    # what the proxy takes is its own rule (stormlab_common/contracts/proxy.py), checked
+    # offline against the stack's devices (experiments/validation.py)
+    limits: Annotated[dict, Meta(min_properties=1, description="a merge patch for the device "
+                                                               "(docs/proxy.md)")]
 
 
 class DeviceLimits(Action):
     name = "device_limits"
-    SCHEMA = {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["device", "limits"],
-        "properties": {
-            "device": NAME_SCHEMA,
-            "limits": {
-                "type": "object",
-                "minProperties": 1,
-                "description": "a merge patch for the device (docs/proxy.md)",
-            },
-        },
-    }
+    Params = DeviceLimitsParams
+    TARGET, PATCH = "device", "limits"
 
     def describe(self) -> str:
-        return f"change device {self.params['device']}: {_flat(self.params['limits'])}"
+        return f"change device {self.params.device}: {flat(self.params.limits)}"
 
     def apply(self, lab: Lab) -> None:
-        lab.patch_device(self.params["device"], self.params["limits"])
+        lab.patch_device(self.params.device, self.params.limits)

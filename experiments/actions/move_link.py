@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
-from experiments.actions.base import Action, Lab
-from stormlab_common.config import NAME_SCHEMA
+from dataclasses import dataclass
+from typing import Literal
+
+from experiments.actions.base import Action, Lab, Step
+from stormlab_common.model import Name
+
+
+@dataclass(frozen=True, kw_only=True)
+class MoveLinkParams(Step):
+    do: Literal["move_link"]
+    link: Name
+    device: Name
 
 
 class MoveLink(Action):
     name = "move_link"
-    SCHEMA = {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["link", "device"],
-        "properties": {"link": NAME_SCHEMA, "device": NAME_SCHEMA},
-    }
+    Params = MoveLinkParams
+    TARGET = "link"  # its patch, {device: ...}, is written as the action's own parameter
 
     def describe(self) -> str:
-        return f"move link {self.params['link']} to device {self.params['device']}"
+        return f"move link {self.params.link} to device {self.params.device}"
 
     def apply(self, lab: Lab) -> None:
-        lab.patch_link(self.params["link"], {"device": self.params["device"]})
+        lab.patch_link(self.params.link, {"device": self.params.device})

@@ -2,38 +2,40 @@
 
 from __future__ import annotations
 
-from experiments.actions.base import Action, Lab
-from stormlab_common.config import NAME_SCHEMA
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from experiments.actions.base import Action, Lab, Step
+from stormlab_common.model import Meta, Name
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServiceSettingsParams(Step):
+    do: Literal["service_settings"]
+    service: Name
+    # what the service takes is its own rule (stormlab_common/contracts/service.py), checked
+    # offline against the stack's settings (experiments/validation.py)
+    settings: Annotated[dict, Meta(min_properties=1, description="a merge patch for the service's "
+                                                                 "/admin/config")]
 
 
 class ServiceSettings(Action):
     name = "service_settings"
-    SCHEMA = {
-        "type": "object",
-        "additionalProperties": False,
-        "required": ["service", "settings"],
-        "properties": {
-            "service": NAME_SCHEMA,
-            "settings": {
-                "type": "object",
-                "minProperties": 1,
-                "description": "a merge patch for the service's /admin/config",
-            },
-        },
-    }
+    Params = ServiceSettingsParams
+    TARGET, PATCH = "service", "settings"
 
     def describe(self) -> str:
-        return f"change {self.params['service']} settings: {_flat(self.params['settings'])}"
+        return f"change {self.params.service} settings: {flat(self.params.settings)}"
 
     def apply(self, lab: Lab) -> None:
-        lab.patch_service(self.params["service"], self.params["settings"])
+        lab.patch_service(self.params.service, self.params.settings)
 
 
-def _flat(patch: dict, prefix: str = "") -> str:
+def flat(patch: dict, prefix: str = "") -> str:
     parts = []
     for key, value in patch.items():
         if isinstance(value, dict):
-            parts.append(_flat(value, f"{prefix}{key}."))
+            parts.append(flat(value, f"{prefix}{key}."))
         else:
             parts.append(f"{prefix}{key}={value}")
     return ", ".join(parts)

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Protocol
 
 CONFIG = "/admin/config"
+MEMBERSHIP_PUBLISHER = "dns"  # the service (role dns) that publishes every membership
 
 
 class ServiceCaller(Protocol):
@@ -31,7 +32,6 @@ class ServicesClient:
     def announce_membership(self, service: str, endpoints: list[dict]) -> int:
         """Publish ``service``'s endpoints (``{"replica", "address"}``) on every dns replica,
         under a new version even if they are the same (``republish``); returns the version."""
-        answers = self.caller.call_service(
-            "dns", "PUT", f"/admin/membership/{service}", {"endpoints": endpoints, "republish": True}
-        )
+        answers = self.caller.call_service(MEMBERSHIP_PUBLISHER, "PUT", f"/admin/membership/{service}",
+                                           {"endpoints": endpoints, "republish": True})
         return answers[0].get("version", 0)

@@ -24,7 +24,9 @@ Seconds = Annotated[float, Meta(gt=0, le=3600)]
 
 @dataclass(frozen=True)
 class Target:
-    url: Annotated[str, Meta(pattern=r"^http://[^/\s:]+(:[0-9]{1,5})?$",
+    # The host in ASCII letters, digits, '.', '-', '_': a class like [^\s] would mean one thing to
+    # Python's re (which counts \x1c-\x1f as space) and another to a JSON Schema generator.
+    url: Annotated[str, Meta(pattern=r"^http://[A-Za-z0-9._-]+(:[0-9]{1,5})?$",
                              description="http://host:port of the proxy link to the service")]
 
 

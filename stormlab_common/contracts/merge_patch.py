@@ -27,7 +27,7 @@ import typing
 from functools import cache
 from typing import Any
 
-from stormlab_common.fields import has_default, key_of, unwrap, variants
+from stormlab_common.fields import has_default, hints_of, key_of, unwrap, variants
 from stormlab_common.model import schema_of
 
 _NULL = {"type": "null"}
@@ -40,7 +40,7 @@ def merge_patch_schema(cls: type) -> dict[str, Any]:
 
 
 def _object(cls: type, tag: str | None = None, nullable_keys: tuple[str, ...] = ()) -> dict[str, Any]:
-    hints = typing.get_type_hints(cls, include_extras=True)
+    hints = hints_of(cls)
     whole = schema_of(cls)
     properties = {}
     for field in dataclasses.fields(cls):

@@ -27,11 +27,13 @@ PUBLISHED_PORT_VARIABLES = ["STORMLAB_PROXY_ADMIN_PORT", "STORMLAB_LOCUST_PORT",
 
 
 class Stack:
-    def __init__(self, project: str):
+    def __init__(self, project: str, extra_files: tuple[str, ...] = ()):
         self.project = project
         # Empty port variables make compose publish on a free loopback port.
         self.env = {**os.environ, "COMPOSE_PROJECT_NAME": project,
                     **dict.fromkeys(PUBLISHED_PORT_VARIABLES, "")}
+        if extra_files:  # read by both Compose v1 and v2, so tools/up.sh sees them too
+            self.env["COMPOSE_FILE"] = os.pathsep.join(["docker-compose.yml", *extra_files])
         self.docker = docker.from_env()
 
     def compose(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
@@ -78,7 +80,11 @@ def wait_until(condition, timeout: float, interval: float = 1.0, what: str = "co
 
 @pytest.fixture(scope="session")
 def stack():
-    stack = Stack(f"stormlab-it-{uuid.uuid4().hex[:8]}")
+    yield from started(Stack(f"stormlab-it-{uuid.uuid4().hex[:8]}"))
+
+
+def started(stack: Stack):
+    """Bring ``stack`` up with tools/up.sh, yield it, and always remove it."""
     try:
         started = subprocess.run([str(ROOT / "tools/up.sh")], cwd=ROOT, env=stack.env,
                                  capture_output=True, text=True, timeout=300)

@@ -18,6 +18,7 @@ from experiments.change_bodies import (
 from experiments.scenario import load_scenario
 from loadgen.config import load_raw_config
 from loadgen.live_config import LiveConfig
+from stormlab_common.model import dump
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = {"sdk": {"weight": 1, "policy": {"name": "full-jitter"}}}
@@ -102,7 +103,7 @@ def test_every_scenarios_client_config_is_one_the_load_generator_takes(path):
         assert set(live.raw["clients"]) == set(scenario.client_config["clients"])
     for timed in scenario.actions:
         if timed.action.name == "switch_policy":
-            run = switched_client_patch(run, base_profiles, {"policy": timed.action.params["policy"]})
+            run = switched_client_patch(run, base_profiles, {"policy": dump(timed.action.params.policy)})
             live.replace(run)
             assert {p["policy"]["name"] for p in live.raw["clients"].values()} == {
-                timed.action.params["policy"]["name"]}
+                timed.action.params.policy.name}

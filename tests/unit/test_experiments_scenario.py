@@ -3,11 +3,16 @@
 import copy
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
 
+from experiments.actions import ACTIONS
 from experiments.scenario import load_scenario, parse_scenario
+from experiments.scenario_file import ScenarioFile
 from stormlab_common.config import ConfigError
+from stormlab_common.contracts.policies import RetryBudgetParams
+from stormlab_common.model import schema_of
 
 EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
 
@@ -154,3 +159,63 @@ def test_a_file_that_is_not_yaml_says_so(tmp_path):
     (tmp_path / "bad.yaml").write_text("name: [unclosed\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         load_scenario(tmp_path / "bad.yaml")
+
+
+def test_the_file_is_defined_once_its_schema_and_defaults_from_the_dataclasses():
+    schema = schema_of(ScenarioFile)
+    assert schema["required"] == ["name", "description", "expect", "clients", "timeline"]
+    assert schema["properties"]["order"]["default"] == 99
+    assert schema["properties"]["timeline"]["properties"]["trigger"]["properties"]["surge_factor"]["default"] == 1
+    actions = schema["properties"]["timeline"]["properties"]["actions"]["items"]
+    assert actions["discriminator"] == {"propertyName": "do"}
+    assert [variant["properties"]["do"] for variant in actions["oneOf"]] == [{"enum": [name]} for name in ACTIONS]
+    assert schema["properties"]["compare"]["items"]["required"] == ["name", "figure", "with", "operator"]
+    jsonschema.Draft202012Validator.check_schema(schema)
+
+
+def test_what_run_json_records_reads_back_as_the_same_scenario():
+    raw = copy.deepcopy(MINIMAL)
+    raw["compare"] = [{"name": "c", "figure": "peak_retries_sent", "with": "other", "operator": "<"}]
+    scenario = parse_scenario(raw)
+    assert scenario.raw["compare"][0]["with"] == "other"  # a key that is a Python keyword
+    assert scenario.spec.compare[0].with_scenario == "other"
+    assert scenario.raw["hypothesis"][0]["aggregate"] == "mean"  # defaults filled
+    assert parse_scenario(scenario.raw).spec == scenario.spec
+
+
+def test_each_actions_parameters_are_its_own_dataclass_a_policy_the_loadgens():
+    raw = with_change(("timeline", "actions"), [
+        {"at": 40, "do": "switch_policy", "policy": {"name": "retry-budget", "mode": "ratio", "ratio": 0.1}},
+        {"at": 45, "do": "disable_sources", "fraction": 0.25}])
+    raw["hypothesis"] = []
+    switch, disable = parse_scenario(raw).actions
+    assert isinstance(switch.action.params.policy, RetryBudgetParams)
+    assert switch.action.params.policy.window_seconds == 10.0  # the loadgen's default
+    assert switch.action.describe() == "switch clients to the retry-budget policy (mode=ratio, ratio=0.1)"
+    assert (switch.name, disable.name) == ("switch-policy-1", "disable-sources-2")
+    assert disable.action.params.fraction == 0.25
+    raw["timeline"]["actions"][0]["policy"]["max_attempts"] = 0
+    assert problems_of(raw) == ["timeline.actions.0.policy.max_attempts: expected a number >= 1, got 0"]
+
+
+def test_the_timeline_rules_run_when_another_part_is_malformed():
+    raw = with_change(("clients", "count"), "many")
+    raw["timeline"]["actions"][0]["at"] = 25
+    raw["hypothesis"][0].update(series="nonsense", window="action:nope")
+    assert problems_of(raw) == [
+        "clients.count: expected an integer, got 'many'",
+        "hypothesis.0.series: unknown series 'nonsense'; see stormlab_common/queries.py",
+        "timeline.actions.0.at: 25 s comes before the trigger ends (30 s); actions run in order after the trigger",
+        "hypothesis.0.window: 'action:nope' does not exist in this scenario; windows: before, during, after, "
+        "action:move-dns, recovery, final"]
+
+
+@pytest.mark.parametrize("check, expected", [
+    ({"series": "goodput", "query": "sum(up)"}, "hypothesis.0: give exactly one of series or query"),
+    ({"series": None}, "hypothesis.0: give exactly one of series or query"),
+    ({"series": None, "query": " "}, "hypothesis.0.query: expected a PromQL expression"),
+])
+def test_a_check_names_a_series_or_gives_a_query(check, expected):
+    raw = copy.deepcopy(MINIMAL)
+    raw["hypothesis"][0].update(check)
+    assert [p for p in problems_of(raw) if p.startswith(expected)], problems_of(raw)
