@@ -11,7 +11,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help venv images up down ps logs demo traffic test test-unit test-integration test-experiments experiment require-exp experiments test-debian lint check-config bench-startup bench-proxy bench-services bench-clients trigger clean
+.PHONY: help venv images up down ps logs demo traffic test test-unit test-integration test-experiments experiment require-exp experiments validate fuzz-apis test-debian lint check-config bench-startup bench-proxy bench-services bench-clients trigger clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -52,6 +52,12 @@ test-unit: venv ## unit tests (no Docker needed)
 
 test-integration: venv images check-config ## start the real stack in a throwaway project and test it
 	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
+
+validate: venv ## check scenarios offline against the components' own rules (EXP=name, default all); nothing starts
+	$(PY) -m experiments validate $(EXP)
+
+fuzz-apis: venv images ## schemathesis over every HTTP API of a throwaway stack (EXAMPLES=n per operation; figures in results/api-fuzz)
+	STORMLAB_FUZZ_EXAMPLES=$(EXAMPLES) $(PY) -m pytest tests/integration/test_api_fuzzing.py -s $(PYTEST_ARGS)
 
 test-debian: ## unit tests again on Debian bookworm's library versions, in a container (needs mmdebstrap)
 	tools/test-on-debian.sh $(PYTEST_ARGS)

@@ -21,4 +21,3 @@ def load_loadgen_config(file=None, env=None, overrides=None) -> LoadgenConfig:
     return parse_config(load_base(file, env, overrides))
 
 
-load_raw_config = load_base  # its former name, which tests of the experiment runner still import

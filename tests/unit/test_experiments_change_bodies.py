@@ -16,7 +16,7 @@ from experiments.change_bodies import (
     switched_client_patch,
 )
 from experiments.scenario import load_scenario
-from loadgen.config import load_raw_config
+from loadgen.config import load_base
 from loadgen.live_config import LiveConfig
 from stormlab_common.model import dump
 
@@ -89,7 +89,7 @@ def test_bodies_that_put_things_back():
 
 
 def loadgen_live_config() -> LiveConfig:
-    return LiveConfig(load_raw_config(file=ROOT / "loadgen/config.yml", env={}))
+    return LiveConfig(load_base(file=ROOT / "loadgen/config.yml", env={}))
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "experiments").glob("*.yaml")), ids=lambda p: p.stem)
