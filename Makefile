@@ -11,17 +11,29 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help venv images up down ps logs demo traffic test test-unit test-integration test-experiments experiment require-exp experiments validate fuzz-apis test-debian lint check-config bench-startup bench-proxy bench-services bench-clients trigger clean
+.PHONY: help venv images up down ps logs demo reset traffic test test-unit test-integration test-experiments experiment require-exp experiments validate fuzz-apis test-debian lint check-config bench-startup bench-proxy bench-services bench-clients trigger clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-venv: $(VENV)/.installed ## create the development virtualenv (.venv) with the dev extras
+venv: $(VENV)/.installed ## create the host-side virtualenv (.venv): the project's dependencies and dev extras
 
+# What the host-side tools (the runner, the trigger, the tests, the plots) run on: a
+# virtualenv of current PyPI releases, made once (~350 MB; ~20 s on a good connection).
+# The dependencies first, their warnings shown; then the project itself, editable and
+# alone, with setuptools' one warning about editable installs silenced: that folders in the
+# working directory named like the packages take precedence is how this repository runs
+# (python -m from its root).
 $(VENV)/.installed: pyproject.toml
+	@python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+		|| { echo "make: the host-side tools need Python 3.11 or later; python3 is $$(python3 --version 2>&1)" >&2; exit 2; }
+	@echo "make: creating $(VENV) (once): the host-side tools' Python packages from PyPI, ~350 MB"
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
+		print("\n".join(p["dependencies"] + p["optional-dependencies"]["dev"]))' > $(VENV)/requirements.txt
+	$(PY) -m pip install --quiet -r $(VENV)/requirements.txt
+	PYTHONWARNINGS=ignore::UserWarning $(PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
 images: ## build every image (offline from Debian packages where no registry is reachable)
@@ -41,6 +53,9 @@ logs: ## show recent logs (SERVICE=proxy to pick one, FOLLOW=1 to follow)
 
 demo: up venv ## the live demo: the retry storm and its remediation, narrated, until Ctrl-C (ONCE=1: one round)
 	$(PY) -m experiments demo $(if $(ONCE),--once) $(DEMO_ARGS)
+
+reset: venv ## put the running stack's live settings back to what its files define, saying what changed
+	$(PY) -m experiments reset
 
 traffic: up ## steady traffic through the stack for a minute (no storm), with a live summary
 	python3 tools/traffic.py
@@ -95,8 +110,8 @@ experiments: venv images ## the whole scenario matrix at full length, with a sum
 test-experiments: venv images ## the scenario matrix at CI time scale on a throwaway stack, then every dashboard panel checked for data
 	PY=$(PY) tools/test-experiments.sh $(EXP_ARGS)
 
-trigger: venv ## the scaling trigger: scale SERVICE (default kv) to REPLICAS (default 2) and announce its membership
-	$(PY) -m services.scaling --service $(or $(SERVICE),kv) --replicas $(or $(REPLICAS),2)
+trigger: venv ## the scaling trigger: scale SERVICE (default kv) to REPLICAS (default 2) and announce its membership (JSON=1: as JSON)
+	$(PY) -m services.scaling --service $(or $(SERVICE),kv) --replicas $(or $(REPLICAS),2) $(if $(JSON),--json)
 
 clean: down ## stop the stack and remove the virtualenv
 	rm -rf $(VENV)

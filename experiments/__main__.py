@@ -5,6 +5,7 @@
     python -m experiments run retry-storm [--time-scale 0.5]
     python -m experiments matrix [SCENARIO ...] [--time-scale 0.5] [--runs 3]
     python -m experiments demo [--once] [--scenario retry-storm-remediation]
+    python -m experiments reset [--project stormlab]
 
 A SCENARIO is a file or a name in experiments/ (``retry-storm`` = experiments/retry-storm.yaml).
 Exit status: 0 every verdict as expected, 1 a verdict differed, 2 bad input, 3 the stack or
@@ -17,37 +18,21 @@ import argparse
 import sys
 from pathlib import Path
 
+from experiments.scenario_names import all_scenarios, scenario_path
 from stormlab_common.config import ConfigError
 
-HERE = Path(__file__).resolve().parent
 EXIT_MISMATCH, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED = 1, 2, 3, 130
 STRICT = False  # --strict: a failed hypothesis check fails the run too
-
-
-def scenario_path(name: str) -> Path:
-    path = Path(name)
-    if path.suffix in (".yaml", ".yml") or path.exists():
-        return path
-    return HERE / f"{name}.yaml"
-
-
-def all_scenarios() -> list[Path]:
-    return sorted(HERE.glob("*.yaml"), key=_matrix_order)
-
-
-def _matrix_order(path: Path) -> tuple:
-    from experiments.scenario import load_scenario
-
-    try:
-        return (load_scenario(path).spec.order, path.name)
-    except ConfigError:
-        return (99, path.name)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m experiments", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="the scenarios in experiments/ with their expected verdicts")
+    reset = commands.add_parser("reset", help="put the running stack's live settings back to what its "
+                                              "files define, saying what changed")
+    reset.add_argument("--project", default=None,
+                       help="compose project (default $COMPOSE_PROJECT_NAME or stormlab)")
     validate = commands.add_parser("validate", help="check scenario files without running anything")
     validate.add_argument("scenarios", nargs="*", help="files or names (default: all)")
     validate.add_argument("--time-scale", type=_time_scale, default=1.0)
@@ -87,6 +72,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "list":
             return _list()
+        if args.command == "reset":
+            from experiments.reset import main as reset
+
+            return reset(args.project)
         if args.command == "validate":
             return _validate(args)
         paths = (
@@ -253,7 +242,11 @@ def _validate(args) -> int:
     runner would run it, nothing started."""
     from experiments.validation import checked_scenarios
 
-    paths = [scenario_path(s) for s in args.scenarios] or all_scenarios()
+    try:
+        paths = [scenario_path(s) for s in args.scenarios] or all_scenarios()
+    except ConfigError as exc:
+        print(f"experiments: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     code = 0
     for path in paths:
         scenarios, errors = checked_scenarios([path], args.time_scale)

@@ -13,8 +13,8 @@ import time
 from pathlib import Path
 
 from experiments.narration import Narrator
-from experiments.scenario import Scenario
 from experiments.stack import Stack
+from stormlab_common.scenario import Scenario
 
 PAUSE_BETWEEN_ROUNDS = 10.0  # s: the last round's tail drains, and a viewer reads the verdict
 PLACES = (  # (what, compose service, container port, path)
@@ -55,7 +55,7 @@ def run_demo(scenario: Scenario, stack: Stack, results: Path, *, once: bool, say
     while True:
         round_number += 1
         say(f"--- round {round_number}{'' if once else ' (Ctrl-C to stop)'} ---")
-        narrator = Narrator(scenario, lab.query, say)
+        narrator = Narrator(scenario, lab.query, say, query_range=lab.query_range)
         run_dir = run_scenario(scenario, results, stack, progress=False, say=say, narrator=narrator)
         status = _tell_outcome(run_dir, grafana, say)
         if once:

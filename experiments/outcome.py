@@ -19,10 +19,10 @@ from experiments.run_record import (
     ScenarioAsRun,
     Versions,
 )
-from experiments.scenario import Scenario
 from experiments.series_math import Series
 from experiments.verdict import judge
 from stormlab_common.model import parse
+from stormlab_common.scenario import Scenario
 
 
 def scenario_as_run(scenario: Scenario) -> ScenarioAsRun:

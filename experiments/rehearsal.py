@@ -21,13 +21,13 @@ from experiments.change_bodies import (
     switched_client_patch,
 )
 from experiments.clients.services import MEMBERSHIP_PUBLISHER
-from experiments.stack_definition import StackDefinition
 from stormlab_common.config import ConfigError, dotted
 from stormlab_common.contracts import proxy
 from stormlab_common.contracts.loadgen_patch import config_patch_problems
 from stormlab_common.contracts.proxy_numbers import whole_numbers
 from stormlab_common.contracts.service import live_change_problems, live_changed
 from stormlab_common.model import parse, patched
+from stormlab_common.scenario.stack_definition import StackDefinition
 
 _PROFILE_PROBLEM = re.compile(r"^clients\.([a-z][a-z0-9_-]*)\.(([^.:]+)[^:]*: .*)$")
 

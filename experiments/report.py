@@ -91,8 +91,10 @@ def render_markdown(record: RunRecord, plots: dict[str, str], image_src: Callabl
 
 def _plots_section(plots: dict[str, str], image_src: Callable[[str], str],
                    series_problem: str | None) -> str:
-    parts = ["## Plots", "Time is seconds since the run started; dashed vertical lines are the timeline's "
-             "events, shaded bands the analysis windows (before, during, after)."]
+    parts = ["## Plots", "Time is seconds since the run started. Dashed vertical lines are the timeline's "
+             "events and shaded bands its analysis windows (before the trigger, during it, after it, and "
+             "after each operator action), each named above the plot; the caption under each title says how "
+             "to read it."]
     if series_problem:
         parts.append(f"> **No time series:** {text(series_problem)}")
     for name, file in plots.items():
@@ -111,8 +113,18 @@ def _data_uri(path: Path) -> str:
     return "data:image/png;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
+def _html_body(markdown_text: str) -> str:
+    """The Markdown as HTML, with no raw HTML passed through (its block and inline readers are
+    removed): a '<' anywhere in a report is text, and '\\<' reads as '<', as in CommonMark."""
+    renderer = markdown.Markdown(extensions=["tables"], output_format="html")
+    renderer.preprocessors.deregister("html_block")
+    renderer.inlinePatterns.deregister("html")
+    renderer.ESCAPED_CHARS.append("<")
+    return renderer.convert(markdown_text)
+
+
 def _html_page(title: str, markdown_text: str) -> str:
-    body = markdown.markdown(markdown_text, extensions=["tables"], output_format="html")
+    body = _html_body(markdown_text)
     return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f"<title>{html.escape(title)}</title>\n<style>{CSS}</style>\n</head>\n"

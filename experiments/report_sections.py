@@ -80,7 +80,7 @@ def checks_table(record: RunRecord) -> str:
     if not record.checks:
         return "## Hypothesis checks\n\n_The scenario states no hypothesis checks._"
     rows = [[cell(check.name), cell(check.window), cell(f"{check.aggregate}({check.measured})"),
-             figure(check.value), cell(check.operator), cell(threshold(check)),
+             figure(check.value), f"`{check.operator}`", cell(threshold(check)),
              "PASS" if check.passed else "FAIL"] for check in record.checks]
     return "## Hypothesis checks\n\n" + table(CHECK_HEADER, rows)
 

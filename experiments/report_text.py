@@ -28,10 +28,14 @@ def figure_value(entry: Figure | None) -> str:
 
 
 def text(value) -> str:
-    """Plain text made safe for Markdown and the HTML it becomes: markup characters are escaped,
-    so a scenario's description can neither break a table nor pull in an outside resource."""
-    escaped = str(value).replace("&", "&amp;").replace("<", "&lt;")
-    escaped = re.sub(r"([\\`*\[\]|])", r"\\\1", escaped)
+    """Plain text made safe for Markdown and the HTML it becomes, and still plain text when read
+    as such (no HTML entities): markup characters are backslash-escaped, so a scenario's
+    description can neither break a table nor pull in an outside resource. A '<' is escaped
+    only where a viewer that passes raw HTML (a repository browser) could read a tag or a link
+    in it: before a letter, '/', '!' or '?'. The report's own HTML passes none through at all
+    (experiments/report.py)."""
+    escaped = re.sub(r"([\\`*\[\]|])", r"\\\1", str(value))
+    escaped = re.sub(r"<(?=[A-Za-z/!?])", r"\\<", escaped)
     return re.sub(r"(?<!\w)_|_(?!\w)", r"\\_", escaped)  # snake_case names stay readable
 
 

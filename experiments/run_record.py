@@ -66,7 +66,7 @@ class ScenarioAsRun:
     expect: Expectation
     raw: Annotated[dict, Meta(schema={
         "type": "object",
-        "description": "the scenario file as validated (experiments/scenario.py), extends merged, defaults "
+        "description": "the scenario file as validated (stormlab_common/scenario/), extends merged, defaults "
                        "filled, times at full length"})]
     compare: tuple[Comparison, ...] = ()
 

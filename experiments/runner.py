@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.metadata
-import math
 import platform
 import signal
 import sys
@@ -29,16 +28,14 @@ from experiments.experiment_state import ExperimentState, verdict_of
 from experiments.lab import Lab
 from experiments.narration import Narrator
 from experiments.outcome import analysed, executed_events, started_record
+from experiments.recording import LAST_SCRAPE_SECONDS, RATE_WINDOW, STEP_SECONDS, series_of
 from experiments.results_io import write_series_csv
 from experiments.run_record import RunRecord, Versions, save_record
-from experiments.scenario import Scenario
 from experiments.stack import Stack
 from experiments.timeline import TimelineClock, plan_events
 from stormlab_common.queries import QUERIES
+from stormlab_common.scenario import Scenario
 
-RATE_WINDOW = "6s"  # three scrapes at 2 s: steady enough, still quick to show a collapse
-STEP_SECONDS = 1.0  # every series, named or a check's query, sampled alike
-LAST_SCRAPE_SECONDS = 3  # one more scrape after the end, so the run's last seconds are in Prometheus
 DRAIN_TIMEOUT = 60
 
 
@@ -79,6 +76,8 @@ def run_scenario(
                 bar.refresh()
 
         clock = TimelineClock(events, tick)
+        if narrator is not None:
+            narrator.timed_by(clock)  # its baseline is read as the record's, from the clock's start
         clock.run()
         record = replace(record, status="complete")
     except (KeyboardInterrupt, Interrupted):
@@ -192,7 +191,7 @@ def _collect(prometheus, scenario: Scenario, started_wall: float, elapsed: float
             continue
         for item in result:
             key = name + item["metric"].get(by, "") if by else name
-            series[key] = [(round(float(t) - started_wall, 3), _number(v)) for t, v in item["values"]]
+            series[key] = series_of(item["values"], started_wall)
     if "connection_setup_limit" in series:  # once every attempt needs a connection, this is capacity
         series["capacity"] = list(series["connection_setup_limit"])
     return series
@@ -232,11 +231,6 @@ def _versions(stack: Stack) -> Versions:
     except importlib.metadata.PackageNotFoundError:
         version = "unknown"
     return Versions(stormlab=version, python=platform.python_version(), images=images)
-
-
-def _number(value: str) -> float:
-    number = float(value)
-    return number if math.isfinite(number) else float("nan")
 
 
 def _iso(moment: dt.datetime) -> str:

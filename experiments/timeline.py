@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from experiments.lab import Lab
-from experiments.scenario import Scenario
+from stormlab_common.scenario import Scenario
 
 BOOT_SPAWN_FACTOR = 20  # a booting surge starts at 20x its size per second: within ~50 ms
 

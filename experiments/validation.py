@@ -1,8 +1,10 @@
 """Every problem of a scenario, before anything starts: the file's own rules
-(experiments/scenario.py), and what each of its parts would send, checked by the rules of
-the component that would receive it, over the stack docker-compose.yml defines
-(experiments/stack_definition.py) as the scenario and its earlier actions leave it
-(experiments/rehearsal.py). Each problem names its full path in the scenario.
+(stormlab_common/scenario/), the names only the runner knows (a comparison's figure, from
+experiments/figures.py, and the scenario it compares with), and what each of its parts would
+send, checked by the rules of the component that would receive it, over the stack
+docker-compose.yml defines (stormlab_common/scenario/stack_definition.py) as the scenario and
+its earlier actions leave it (experiments/rehearsal.py). Each problem names its full path in
+the scenario.
 
     problems = scenario_problems(read_scenario(path), read_stack_definition())
     scenario = checked_scenario(path, time_scale)   # or ConfigError naming every problem
@@ -18,13 +20,14 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from experiments.actions import ACTIONS
+from experiments.figures import BY_NAME as FIGURES
 from experiments.rehearsal import PaperLab, Where
-from experiments.scenario import Scenario, parse_scenario, read_scenario
-from experiments.scenario_file import Trigger
-from experiments.stack_definition import ROOT, StackDefinition, read_stack_definition
 from stormlab_common.config import NAME_SCHEMA, ConfigError
 from stormlab_common.model import build, problems_of
+from stormlab_common.scenario import Scenario, parse_scenario, read_scenario
+from stormlab_common.scenario.actions import ACTIONS
+from stormlab_common.scenario.file import Comparison, Trigger
+from stormlab_common.scenario.stack_definition import ROOT, StackDefinition, read_stack_definition
 
 SCENARIOS = ROOT / "experiments"
 _NAME = NAME_SCHEMA["pattern"]
@@ -68,6 +71,7 @@ def scenario_problems(raw: Any, stack: StackDefinition, time_scale: float = 1.0,
         own = list(exc.problems)
     if not isinstance(raw, Mapping):
         return own
+    own += figure_problems(raw)
     found = own + [problem for problem in sent_problems(raw, stack) if problem not in own]
     return found + ([] if others is None else comparison_problems(raw, set(others)))
 
@@ -108,6 +112,15 @@ def sent_problems(raw: Mapping, stack: StackDefinition) -> list[str]:
             lab.where = Where(at, cls.TARGET and (*at, cls.TARGET), cls.PATCH and (*at, cls.PATCH))
             cls(params).apply(lab)
     return lab.problems
+
+
+def figure_problems(raw: Mapping) -> list[str]:
+    """Each well-formed comparison must name a figure the runner computes (experiments/figures.py)."""
+    compare = raw.get("compare")
+    parsed = [(index, _parsed(Comparison, entry))
+              for index, entry in enumerate(compare if isinstance(compare, list) else ())]
+    return [f"compare.{index}.figure: unknown figure {comparison.figure!r}; figures: {', '.join(FIGURES)}"
+            for index, comparison in parsed if comparison is not None and comparison.figure not in FIGURES]
 
 
 def comparison_problems(raw: Mapping, others: set[str]) -> list[str]:

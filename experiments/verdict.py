@@ -2,7 +2,12 @@
 
 - **stable**: goodput never fell below ``down_fraction`` of its baseline after the trigger;
 - **recovered**: it fell, and came back above that line, for good, within
-  ``recover_within`` seconds of the trigger's end (or of the last operator action);
+  ``recover_within`` seconds (the scenario's ``verdict.recover_within_seconds``, not scaled)
+  of the trigger's end (or of the last operator action); a shortened run that observes less
+  than that after it is allowed what it observes, and its reason says so. When actions
+  stopped clients, the reason says what share of baseline those left can reach
+  (experiments/population.py), so 80% of baseline after a quarter of the clients went is
+  read as the full recovery it is;
 - **metastable**: it did not: the bad state outlived its trigger for the whole window.
 
 "Fell" and "came back" are judged on goodput averaged over a few seconds, so one late
@@ -14,9 +19,10 @@ from __future__ import annotations
 
 from experiments.figures import WINDOWS, fall_and_recovery, figure_records, measure
 from experiments.numbers import formatted
+from experiments.population import fewer_clients
 from experiments.run_record import Figure, Verdict
-from experiments.scenario import Scenario
 from experiments.series_math import SMOOTHING_SECONDS, Series, smoothed
+from stormlab_common.scenario import Scenario
 
 
 def judge(scenario: Scenario, series: dict[str, Series]) -> tuple[dict[str, Figure], Verdict]:
@@ -33,7 +39,28 @@ def decide(scenario: Scenario, values: dict[str, float | None], goodput: Series)
         return _steady_verdict(scenario, baseline, values.get("lowest_goodput"))
     window = WINDOWS["since the trigger"][1](scenario, {})
     fell, recovered_at = fall_and_recovery(goodput, baseline, scenario, window)
-    return _trigger_verdict(scenario, baseline, fell, recovered_at, goodput)
+    verdict = _trigger_verdict(scenario, baseline, fell, recovered_at, goodput)
+    final = values.get("goodput_final")
+    if verdict.verdict == "recovered" and baseline and final is not None:
+        why = fewer_clients(scenario, final / baseline)
+        if why:
+            verdict = Verdict(verdict.verdict, verdict.expected, verdict.matches, f"{verdict.reason}; {why}")
+    return verdict
+
+
+def allowed_time(s: Scenario) -> tuple[float, str]:
+    """How long a recovery may take in this run, and how to say it: the scenario's bound, or,
+    when a shortened run observes less after the reference, what it observes."""
+    window, bound = s.end - s.recovery_reference(), s.recover_within
+    if window >= bound:
+        return bound, f"allowed {_whole(bound)} s, the scenario's recover_within_seconds"
+    return window, (f"allowed {_whole(window)} s: the {_whole(bound)} s bound, capped to the "
+                    f"{_whole(window)} s this {_length(s.time_scale)} run observes")
+
+
+def _length(time_scale: float) -> str:
+    names = {0.5: "half-length", 0.25: "quarter-length", 2.0: "double-length"}
+    return names.get(time_scale, f"time-scale {time_scale:g}")
 
 
 def _steady_verdict(scenario: Scenario, baseline: float | None, lowest: float | None) -> Verdict:
@@ -63,18 +90,20 @@ def _trigger_verdict(
         low = min((v for t, v in goodput if t >= s.trigger["at"]), default=baseline)
         return _verdict(s, "stable", f"goodput never fell below {down} of baseline "
                                      f"({_num(line)} of {_num(baseline)} req/s); lowest {_num(low)}")
-    allowed = min(s.recover_within, window)  # a shortened (CI) run may observe less than the bound
+    allowed, allowance = allowed_time(s)  # a shortened (CI) run may observe less than the bound
     if recovered_at is not None and recovered_at - reference <= allowed:
         return _verdict(s, "recovered", f"goodput fell below {down} of baseline and was back above it for "
                                         f"good {_whole(max(0.0, recovered_at - reference))} s after {since} "
-                                        f"(allowed {_whole(allowed)} s)")
+                                        f"({allowance})")
+    fell_by = (f"goodput fell below {down} of baseline ({_num(line)} of {_num(baseline)} req/s) and, with "
+               "the trigger gone, was")
+    if recovered_at is not None:
+        return _verdict(s, "metastable", f"{fell_by} back above it for good only "
+                                         f"{_whole(recovered_at - reference)} s after {since} ({allowance})")
     tail = [v for t, v in goodput if reference + SMOOTHING_SECONDS <= t <= s.end]
     peak = max(tail, default=0.0)
-    how = ("back only later" if recovered_at is not None
-           else f"never above it for good (best 4 s mean {_num(peak)} req/s)")
-    return _verdict(s, "metastable", f"goodput fell below {down} of baseline ({_num(line)} of "
-                                     f"{_num(baseline)} req/s) and, with the trigger gone, was {how} in the "
-                                     f"{_whole(window)} s after {since} "
+    return _verdict(s, "metastable", f"{fell_by} never above it for good (best 4 s mean {_num(peak)} "
+                                     f"req/s) in the {_whole(window)} s after {since} "
                                      f"({_whole(window / s.client_timeout)}x the client timeout)")
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from flask import Flask
 
-from loadgen.http_guard import count, error, json_view, read_json_body
+from loadgen.http_guard import count, error, json_object_or_refusal, json_view, read_json_body
 from loadgen.live_config import LiveConfig, PatchRefused
 
 PATH = "/stormlab/config"
@@ -30,7 +30,8 @@ def add_routes(app: Flask, live: LiveConfig, publish: Callable[[], None],
         return state()
 
     def put_config():
-        patch, refusal = read_json_body()
+        body, refusal = read_json_body()
+        patch, refusal = (None, refusal) if refusal is not None else json_object_or_refusal(body)
         if refusal is not None:
             return refusal
         try:

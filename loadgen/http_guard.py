@@ -21,11 +21,14 @@ from typing import Any
 from flask import Flask, request
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 
+from stormlab_common.wording import json_kind
+
 PREFIX = "/stormlab"
 MAX_BODY_BYTES = 1048576
 MAX_DEPTH = 32
 JSON_TYPES = ("application/json", "application/merge-patch+json")
 EXPECTED_BODY = "a JSON object (an RFC 7386 merge patch)"
+EXAMPLE_BODY = '{"arrivals": {"requests_per_second": 2}}'  # twice the base's arrivals (loadgen/openapi.py)
 
 log = logging.getLogger("loadgen")
 
@@ -63,9 +66,10 @@ def json_view(view: Callable) -> Callable:
     def guarded(*args, **kwargs):
         try:
             return view(*args, **kwargs)
-        except Exception as exc:  # a bug: say so in JSON, keep the traceback in the log
+        except Exception:  # a bug: say so in JSON, keep the traceback (and its type) in the log
             log.exception("%s %s failed", request.method, request.path)
-            return error(500, f"internal error ({type(exc).__name__}); nothing changed")
+            return error(500, "internal error in the load generator; nothing changed (its log has the "
+                              "details)")
 
     return guarded
 
@@ -88,6 +92,8 @@ def read_json_body() -> tuple[Any, tuple | None]:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         return None, error(400, f"the body is not UTF-8: send {EXPECTED_BODY}", [str(exc)])
+    if not text.strip():
+        return None, not_an_object("an empty body")
     try:
         value = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
     except (ValueError, RecursionError) as exc:
@@ -95,6 +101,17 @@ def read_json_body() -> tuple[Any, tuple | None]:
     if _depth(value) > MAX_DEPTH:
         return None, error(400, f"the body is nested too deep: expected at most {MAX_DEPTH} levels")
     return value, None
+
+
+def json_object_or_refusal(value: Any) -> tuple[dict | None, tuple | None]:
+    """``(value, None)`` for a JSON object, else ``(None, refusal)`` naming what was sent in
+    JSON's words ("a JSON array", "null"), never Python's."""
+    return (value, None) if isinstance(value, dict) else (None, not_an_object(json_kind(value)))
+
+
+def not_an_object(given: str) -> tuple:
+    return error(400, f"expected {EXPECTED_BODY}, e.g. {EXAMPLE_BODY}, got {given}; nothing changed",
+                 [f"(top level): expected a JSON object (a merge patch), got {given}"])
 
 
 def _too_large():

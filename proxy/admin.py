@@ -63,7 +63,7 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
                 return await handler(request)
         return await handler(request)
     except ConfigError as exc:
-        return json_error(400, str(exc).splitlines()[0].rstrip(":"), problems=exc.problems)
+        return json_error(400, refused(request.method, exc), problems=exc.problems)
     except BodyRefused as exc:
         return json_error(exc.status, str(exc), **exc.details)
     except NotFound as exc:
@@ -83,6 +83,21 @@ async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamRe
     except Exception:  # a bug: say so in the API's shape, and leave the details to the log
         log.exception("admin API: %s %s failed", request.method, request.path)
         return json_error(500, "internal error in the proxy's admin API; see the proxy's log")
+
+
+def refused(method: str, exc: ConfigError) -> str:
+    """One line for a 400: what was refused, by name, how many problems (each in ``problems``),
+    and that nothing changed, e.g. "change to device 'border' refused (1 problem); nothing
+    changed". (Not "invalid device 'border'": the device is fine, the request was not.)"""
+    count = len(exc.problems)
+    problems = f"{count} problem{'s' * (count != 1)}"
+    source = getattr(exc, "source", "request")
+    if source == "request body":
+        return f"request body refused ({problems}); nothing changed"
+    if method == "POST":
+        return f"new {source} refused ({problems}); nothing created"
+    target = "the settings" if source == "settings" else source
+    return f"change to {target} refused ({problems}); nothing changed"
 
 
 async def health(request: web.Request) -> web.Response:

@@ -1,7 +1,8 @@
 """A request body as the admin API takes it: at most MAX_BODY_BYTES of UTF-8 JSON holding one
 object, sent as application/json (or, for a PATCH, application/merge-patch+json; a request
 without a Content-Type is taken as JSON). Anything else is refused before it reaches the
-state, with what is expected."""
+state, with what is expected: an example of what the endpoint takes, and what was sent in
+JSON's words (a sender wrote ``[]`` or ``null``, not Python's ``list`` or ``NoneType``)."""
 
 from __future__ import annotations
 
@@ -12,11 +13,20 @@ from aiohttp import web
 
 from proxy.config import non_finite, whole_numbers
 from stormlab_common.config import ConfigError
+from stormlab_common.wording import json_kind
 
 MAX_BODY_BYTES = 65536
 MAX_DEPTH = 32  # far more than any config needs; bounds the work of checking and describing it
 JSON = "application/json"
 MERGE_PATCH = "application/merge-patch+json"
+# What each endpoint taking a body takes, by example: in its refusals and in /openapi.json.
+EXAMPLES: dict[tuple[str, str], dict] = {
+    ("PATCH", "/settings"): {"connect_timeout_seconds": 1.0},
+    ("POST", "/devices"): {"name": "dns-path"},
+    ("PATCH", "/devices/{name}"): {"downstream": {"bytes_per_second": 1000000}},
+    ("POST", "/links"): {"name": "extra", "listen_port": 0, "upstream": "127.0.0.1:9"},
+    ("PATCH", "/links/{name}"): {"faults": {"slow": {"type": "latency", "latency_seconds": 0.05}}},
+}
 
 
 class BodyRefused(Exception):
@@ -39,18 +49,25 @@ async def json_object(request: web.Request) -> dict:
     if media_type is not None and media_type not in accepted:
         raise BodyRefused(415, f"unsupported Content-Type {header!r}; expected {' or '.join(accepted)}",
                           accepted=accepted)
-    return parse_object(await _read(request))
+    return parse_object(await _read(request), _example(request))
 
 
-def parse_object(raw: bytes) -> dict:
-    """The JSON object in ``raw``; ConfigError (a 400) saying what is wrong otherwise."""
+def _example(request: web.Request) -> dict | None:
+    resource = request.match_info.route.resource
+    return EXAMPLES.get((request.method, resource.canonical if resource is not None else request.path))
+
+
+def parse_object(raw: bytes, example: dict | None = None) -> dict:
+    """The JSON object in ``raw``; ConfigError (a 400) saying what is wrong otherwise, with
+    ``example`` as what is expected."""
+    expected = "expected a JSON object" + (f", e.g. {json.dumps(example)}" if example is not None else "")
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _bad(f"expected UTF-8 text (JSON is UTF-8), got byte {raw[exc.start]:#04x} at offset "
                    f"{exc.start}") from exc
     if not text.strip():
-        raise _bad("expected a JSON object, got an empty body")
+        raise _bad(f"{expected}, got an empty body")
     try:
         body = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
@@ -62,7 +79,7 @@ def parse_object(raw: bytes) -> dict:
     except ValueError as exc:  # an integer of more digits than Python reads
         raise _bad("not valid JSON (a number too long to read)") from exc
     if not isinstance(body, dict):
-        raise _bad(f"expected a JSON object, got {type(body).__name__}")
+        raise _bad(f"{expected}, got {json_kind(body)}")
     if _deeper_than(body, MAX_DEPTH):
         raise _bad(f"expected JSON nested at most {MAX_DEPTH} levels deep")
     body = whole_numbers(body)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from proxy.admin_body import JSON, MAX_BODY_BYTES, MERGE_PATCH
+from proxy.admin_body import EXAMPLES, JSON, MAX_BODY_BYTES, MERGE_PATCH
 from proxy.openapi_schemas import component_schemas, ref
 from stormlab_common.config import NAME_SCHEMA
 from stormlab_common.time_slots import KEEP_SECONDS, SLOT_SECONDS
@@ -48,8 +48,9 @@ def _body(schema: str, example: dict, patch: bool = False) -> dict:
 BODY_ERRORS = (400, 413, 415)
 
 
-def _resource(kind: str, example_name: str, create_example: dict, patch_example: dict) -> dict:
+def _resource(kind: str, example_name: str) -> dict:
     schema = kind.capitalize()
+    create_example, patch_example = EXAMPLES["POST", f"/{kind}s"], EXAMPLES["PATCH", f"/{kind}s/{{name}}"]
     view = ref(f"{schema}View")
     parameter = [{"name": "name", "in": "path", "required": True, "schema": NAME_SCHEMA,
                   "example": example_name}]
@@ -100,12 +101,11 @@ def openapi_document() -> dict:
             "/settings": {
                 "get": {"summary": "process-wide settings", "responses": _responses(200, ref("Settings"))},
                 "patch": {"summary": "change settings live",
-                          "requestBody": _body("SettingsPatch", {"connect_timeout_seconds": 1.0}, patch=True),
+                          "requestBody": _body("SettingsPatch", EXAMPLES["PATCH", "/settings"], patch=True),
                           "responses": _responses(200, ref("Settings"), *BODY_ERRORS, 409)},
             },
-            **_resource("device", "border", {"name": "dns-path"}, {"downstream": {"bytes_per_second": 1e6}}),
-            **_resource("link", "api", {"name": "extra", "listen_port": 0, "upstream": "127.0.0.1:9"},
-                        {"faults": {"slow": {"type": "latency", "latency_seconds": 0.05}}}),
+            **_resource("device", "border"),
+            **_resource("link", "api"),
             "/counters/reset": {"post": {
                 "summary": "zero the counters this API shows (Prometheus counters only grow)",
                 "responses": _responses(204, None)}},

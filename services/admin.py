@@ -13,7 +13,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from services.api_doc import answer, body_errors, error, request_body, route
-from services.inputs import BadRequest, json_data
+from services.inputs import BadRequest, json_data, json_object
 from services.keys import SETTINGS
 from stormlab_common.contracts.service import LIVE_SECTIONS, ChangeRefused, ServiceConfig, live_change_schema
 from stormlab_common.model import schema_of
@@ -51,7 +51,8 @@ async def get_config(request: web.Request) -> web.Response:
 
 async def change_config(request: web.Request) -> web.Response:
     settings = request.app[SETTINGS]
-    change = await json_data(request, EXPECTED_CHANGE, settings.current.max_request_bytes, MERGE_PATCH)
+    data = await json_data(request, EXPECTED_CHANGE, settings.current.max_request_bytes, MERGE_PATCH)
+    change = json_object(data, EXPECTED_CHANGE, "invalid_config")
     try:
         settings.change(change)
     except ChangeRefused as exc:

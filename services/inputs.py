@@ -14,6 +14,7 @@ from aiohttp import web
 
 from stormlab_common.config import ConfigError
 from stormlab_common.model import parse
+from stormlab_common.wording import json_kind
 
 ATTEMPT_HEADER = "X-Attempt"
 DEADLINE_HEADER = "X-Deadline-Ms"
@@ -93,6 +94,9 @@ async def json_data(request: web.Request, expected: str, limit: int, accepted: t
     except UnicodeDecodeError as exc:
         raise BadRequest(400, "malformed_json", f"the body is not UTF-8 text ({exc})",
                          expected=expected) from exc
+    if not text.strip():
+        raise BadRequest(400, "malformed_json", "expected a JSON object, got an empty body; nothing changed",
+                         expected=expected)
     try:
         return json.loads(text, parse_constant=_not_json)
     except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep to be a request
@@ -100,9 +104,19 @@ async def json_data(request: web.Request, expected: str, limit: int, accepted: t
                          expected=expected) from exc
 
 
+def json_object(data: Any, expected: str, reason: str) -> dict:
+    """``data`` if a JSON object; else a 400 naming what it is in JSON's words ("a JSON array",
+    "null"), not Python's, with what is expected (``expected``: an example) beside it."""
+    if not isinstance(data, dict):
+        raise BadRequest(400, reason, f"expected a JSON object, got {json_kind(data)}; nothing changed",
+                         expected=expected)
+    return data
+
+
 async def json_body(request: web.Request, cls: type, expected: str, limit: int) -> Any:
-    """The body as an instance of the contract class ``cls``; every problem named with its path."""
-    data = await json_data(request, expected, limit)
+    """The body as an instance of the contract class ``cls`` (a JSON object); every problem
+    named with its path."""
+    data = json_object(await json_data(request, expected, limit), expected, "invalid_body")
     try:
         return parse(cls, data, source="body")
     except ConfigError as exc:

@@ -9,8 +9,10 @@
    the ``dns`` replicas, which bump its version; clients polling
    ``GET /v1/membership/{service}`` through the proxy see the change and reconnect.
 
-Without ``--replicas`` it only announces the current membership. It prints the published
-membership as JSON, with the wall-clock time of the announcement (for annotations).
+Without ``--replicas`` it only announces the current membership. It says what it did in a
+sentence (replicas, the membership's new version, what the clients do about it); with
+``--json``, it prints the published membership as JSON instead, with the wall-clock time of
+the announcement (for annotations and scripts).
 
 No container gets the Docker socket: this runs on the host, with the Docker SDK from the
 development virtualenv, and reaches the dns admin API by running a few lines of Python in
@@ -94,8 +96,8 @@ def endpoints_of(containers: list, network: str) -> list[dict[str, str]]:
             for c in containers]
 
 
-def announce(client, project: str, dns_service: str, service: str, endpoints: list[dict]) -> dict:
-    """Announce to every dns replica (each keeps its own copy); return the first's answer."""
+def announce(client, project: str, dns_service: str, service: str, endpoints: list[dict]) -> list[dict]:
+    """Announce to every dns replica (each keeps its own copy); return their answers."""
     answers = []
     body = json.dumps({"endpoints": endpoints})
     for dns in replicas_of(client, project, dns_service):
@@ -106,7 +108,29 @@ def announce(client, project: str, dns_service: str, service: str, endpoints: li
         answers.append(json.loads(output.decode().strip().splitlines()[-1]))
     if not answers:
         raise SystemExit(f"scaling: no running {dns_service} container in project {project}")
-    return answers[0]
+    return answers
+
+
+def told(service: str, before: int | None, replicas: int, answers: list[dict]) -> str:
+    """What was done, in a sentence: ``before`` is the replica count before scaling (None: not
+    scaled, only announced); ``answers`` what the dns replicas answered the announcement."""
+    published = answers[0]
+    count = f"{replicas} replica{'s' * (replicas != 1)}"
+    if before is None:
+        done = f"{service} runs {count}, healthy"
+    elif before == replicas:
+        done = f"{service} already ran {count}, healthy"
+    else:
+        done = f"scaled {service} from {before} to {count}, all healthy"
+    where = f"{len(answers)} dns replica{'s' * (len(answers) != 1)}"
+    if published.get("changed"):
+        return (f"scaling: {done}; announced to {where} as membership version {published['version']} of "
+                f"{service}: clients polling GET /v1/membership/{service} through the proxy see the new "
+                "version and reconnect.")
+    endpoints = len(published["endpoints"])
+    return (f"scaling: {done}; its membership is unchanged (version {published['version']}, the same "
+            f"{endpoints} endpoint{'s' * (endpoints != 1)}), so {where} kept it and the clients keep their "
+            "connections.")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -116,18 +140,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--project", default=os.environ.get("COMPOSE_PROJECT_NAME", "stormlab"))
     parser.add_argument("--dns-service", default="dns", help="compose service publishing memberships")
     parser.add_argument("--timeout", type=float, default=90.0, help="seconds to wait for health")
+    parser.add_argument("--json", action="store_true",
+                        help="print the published membership as JSON (one line) instead of a sentence")
     args = parser.parse_args(argv)
     if args.replicas is not None and args.replicas < 1:
         parser.error("--replicas must be at least 1")
     import docker  # host-side only: the service image has no Docker SDK
 
     client = docker.from_env()
+    before = None
     if args.replicas is not None:
+        before = len(replicas_of(client, args.project, args.service))
         scale(args.project, args.service, args.replicas)
     containers = wait_healthy(client, args.project, args.service, args.replicas, args.timeout)
-    published = announce(client, args.project, args.dns_service, args.service,
-                         endpoints_of(containers, f"{args.project}_main"))
-    print(json.dumps(published))
+    answers = announce(client, args.project, args.dns_service, args.service,
+                       endpoints_of(containers, f"{args.project}_main"))
+    print(json.dumps(answers[0]) if args.json else told(args.service, before, len(containers), answers))
     return 0
 
 

@@ -49,6 +49,7 @@ class ConfigError(ValueError):
 
     def __init__(self, problems: list[str], source: str = "configuration"):
         self.problems = problems
+        self.source = source  # what was refused, for an API's one-line summary
         super().__init__(f"invalid {source}:\n  " + "\n  ".join(problems))
 
 

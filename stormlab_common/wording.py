@@ -31,6 +31,31 @@ def invalid_paths(schema: Mapping[str, Any], instance: Any) -> list[tuple]:
     return [tuple(error.absolute_path) for error in validator.iter_errors(instance)]
 
 
+def json_kind(value: Any) -> str:
+    """What a decoded JSON value is, in JSON's words (``a JSON array``, ``null``), for the
+    person who sent it: never in Python's (``list``, ``NoneType``), which they did not write."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a JSON array"
+    return "a JSON object" if isinstance(value, Mapping) else "a value JSON does not have"
+
+
+def shown(value: Any) -> str:
+    """A value as a problem quotes it: ``true``, ``false`` and ``null`` as JSON and YAML spell
+    them (a sender never wrote ``True`` or ``None``); anything else as Python shows it, which
+    for strings, numbers and plain lists reads as written."""
+    if value is None or isinstance(value, bool):
+        return json_kind(value)
+    return repr(value)
+
+
 _TYPE_WORDS = {
     "object": "a mapping",
     "array": "a list",
@@ -58,20 +83,20 @@ def _describe(error: jsonschema.ValidationError, prefix: tuple) -> list[str]:
         wanted = error.validator_value
         wanted = [wanted] if isinstance(wanted, str) else wanted
         words = " or ".join(_TYPE_WORDS.get(w, w) for w in wanted)
-        return [f"{where}: expected {words}, got {value!r}"]
+        return [f"{where}: expected {words}, got {shown(value)}"]
     if kind == "exclusiveMinimum" and error.validator_value == 0:
-        return [f"{where}: expected a positive number, got {value!r}"]
+        return [f"{where}: expected a positive number, got {shown(value)}"]
     if kind == "minimum":
-        return [f"{where}: expected a number >= {error.validator_value}, got {value!r}"]
+        return [f"{where}: expected a number >= {error.validator_value}, got {shown(value)}"]
     if kind == "exclusiveMinimum":
-        return [f"{where}: expected a number > {error.validator_value}, got {value!r}"]
+        return [f"{where}: expected a number > {error.validator_value}, got {shown(value)}"]
     if kind == "maximum":
-        return [f"{where}: expected a number <= {error.validator_value}, got {value!r}"]
+        return [f"{where}: expected a number <= {error.validator_value}, got {shown(value)}"]
     if kind == "enum":
-        options = ", ".join(repr(v) for v in error.validator_value)
-        return [f"{where}: expected one of {options}, got {value!r}"]
+        options = ", ".join(shown(v) for v in error.validator_value)
+        return [f"{where}: expected one of {options}, got {shown(value)}"]
     if kind == "const":
-        return [f"{where}: expected {error.validator_value!r}, got {value!r}"]
+        return [f"{where}: expected {shown(error.validator_value)}, got {shown(value)}"]
     if kind == "anyOf" and value is not None and _is_nullable_wrapper(schema):
         # "X or null" and not null: X's own problems, not "valid under none of the given schemas"
         (other,) = [option for option in schema["anyOf"] if option != {"type": "null"}]
@@ -80,7 +105,7 @@ def _describe(error: jsonschema.ValidationError, prefix: tuple) -> list[str]:
         return _describe_tagged(value, schema, tuple(path))
     hint = schema.get("description")
     if kind == "pattern" and hint:
-        return [f"{where}: expected {hint}, got {value!r}"]
+        return [f"{where}: expected {hint}, got {shown(value)}"]
     return [f"{where}: {error.message}" + (f" ({hint})" if hint else "")]
 
 
@@ -104,5 +129,5 @@ def _describe_tagged(value: Any, schema: Mapping[str, Any], path: tuple) -> list
     chosen = variants.get(value[tag]) if isinstance(value[tag], str) else None
     if chosen is None:
         options = ", ".join(repr(option) for option in variants)
-        return [f"{dotted([*path, tag])}: expected one of {options}, got {value[tag]!r}"]
+        return [f"{dotted([*path, tag])}: expected one of {options}, got {shown(value[tag])}"]
     return validation_problems(chosen, value, path)

@@ -40,6 +40,10 @@ class LoadgenClient(JsonApi):
         stats = self.stats()
         return stats.get("state") in ("ready", "stopped") and not stats.get("user_count")
 
+    def config(self) -> dict:
+        """The clients' live config: ``{"generation", "patch", "config", "workers"}``."""
+        return self.call("GET", CONFIG)
+
     def put_config(self, patch: dict, timeout: float = CONFIG_TIMEOUT) -> dict:
         """Replace the clients' config patch, then wait until every worker has applied it,
         so no client runs under the old one after this returns. Answers ``{"generation",

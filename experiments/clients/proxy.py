@@ -6,6 +6,17 @@ from experiments.clients.http import JsonApi
 
 
 class ProxyClient(JsonApi):
+    def settings(self) -> dict:
+        """The process-wide settings (``chunk_bytes``, ...)."""
+        return self.call("GET", "/settings")
+
+    def patch_settings(self, patch: dict) -> dict:
+        return self.call("PATCH", "/settings", json=patch)
+
+    def devices(self) -> list[dict]:
+        """Every device, each as ``device`` answers it."""
+        return self.call("GET", "/devices")
+
     def device(self, name: str) -> dict | None:
         """``{"name", "config", "effective", "state", "links"}``; None if there is no such device."""
         return self.call("GET", f"/devices/{name}", absent=(404,))
@@ -22,8 +33,19 @@ class ProxyClient(JsonApi):
         """Refused (409) while a link uses it; ``missing_ok``: a device already gone is fine."""
         self.call("DELETE", f"/devices/{name}", absent=(404,) if missing_ok else ())
 
+    def links(self) -> list[dict]:
+        """Every link, each as ``link`` answers it."""
+        return self.call("GET", "/links")
+
     def link(self, name: str) -> dict:
         return self.call("GET", f"/links/{name}")
+
+    def create_link(self, body: dict) -> dict:
+        """``body``: ``{"name": ..., **config}``."""
+        return self.call("POST", "/links", json=body)
+
+    def delete_link(self, name: str) -> None:
+        self.call("DELETE", f"/links/{name}")
 
     def patch_link(self, name: str, patch: dict) -> dict:
         return self.call("PATCH", f"/links/{name}", json=patch)

@@ -24,6 +24,10 @@ class ServicesClient:
         """``{"config": {...}, "live_sections": [...]}``, as the first replica has it."""
         return self.caller.call_service(service, "GET", CONFIG)[0]
 
+    def replica_configs(self, service: str) -> list[dict]:
+        """``config``'s answer from every replica, in the order the stack lists them."""
+        return self.caller.call_service(service, "GET", CONFIG)
+
     def patch_config(self, service: str, patch: dict) -> dict:
         """Merge ``patch`` into every replica's live settings; the first replica's answer
         (its settings now, as ``config`` answers them)."""

@@ -182,7 +182,7 @@ def test_admission_control_keeps_p99_bounded_under_the_same_overload(kv):
 
 def scale(stack, replicas: int) -> dict:
     done = subprocess.run([sys.executable, "-m", "services.scaling", "--service", "kv",
-                           "--replicas", str(replicas), "--project", stack.project],
+                           "--replicas", str(replicas), "--project", stack.project, "--json"],
                           cwd=ROOT, env=stack.env, capture_output=True, text=True, timeout=180)
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])

@@ -1,6 +1,6 @@
-"""The real proxy admin API and a real service, in-process on loopback ports the kernel
-picks, served from an event loop in a thread, so the runner's synchronous clients can be
-checked against the components' own contracts, not a fake's idea of them."""
+"""The real proxy admin API, a real service and the loadgen's real /stormlab/config, in-process
+on loopback ports the kernel picks, served from threads, so the runner's synchronous clients
+can be checked against the components' own contracts, not a fake's idea of them."""
 
 from __future__ import annotations
 
@@ -13,9 +13,14 @@ import threading
 from collections.abc import Awaitable, Callable, Iterator
 
 from aiohttp import web
+from flask import Flask
 from prometheus_client import CollectorRegistry
+from werkzeug.serving import WSGIRequestHandler, make_server
 
 from experiments import stack
+from loadgen import control_api
+from loadgen.config import load_base
+from loadgen.live_config import LiveConfig
 from proxy.admin import make_admin_app
 from services.app import make_app
 from services.config import config_from
@@ -72,6 +77,33 @@ def service(raw: dict) -> Iterator[str]:
 
     with serving(make) as (url, _):
         yield url
+
+
+@contextlib.contextmanager
+def loadgen_api(config_file=None, *, applied: bool = False, users: int = 0) -> Iterator[tuple[str, LiveConfig]]:
+    """The loadgen master's /stormlab/config over the base in ``config_file`` (None: the
+    defaults), on a real HTTP server: yields (URL, its LiveConfig). ``applied``: one worker
+    that applies each patch at once (else none reports). Beside it, locust's own
+    ``/stats/requests`` as a master with ``users`` running clients answers it."""
+    live = LiveConfig(load_base(file=config_file, env={}))
+    app = Flask("loadgen")
+    workers = (lambda: {"w1": live.generation}) if applied else dict
+    control_api.add_routes(app, live, publish=lambda: None, workers=workers)
+    app.add_url_rule("/stats/requests", "stats", lambda: {"state": "running" if users else "stopped",
+                                                          "user_count": users})
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}", live
+    finally:
+        server.shutdown()
+        thread.join(10)
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_request(self, *args, **kwargs):  # a line per request would bury a failure's report
+        pass
 
 
 class ScriptCaller:

@@ -17,8 +17,8 @@ from pathlib import Path
 from experiments.outcome import analysed, executed_events, started_record
 from experiments.results_io import write_series_csv
 from experiments.run_record import RunRecord, Versions, save_record
-from experiments.scenario import parse_scenario
 from experiments.timeline import plan_events
+from stormlab_common.scenario import parse_scenario
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 STARTED_WALL = 1_795_000_000.0

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from experiments.experiment_state import JOB, PHASES, ExperimentState, phase_of, verdict_of
-from experiments.scenario import parse_scenario
 from experiments.timeline import TimelineClock, plan_events
 from stormlab_common import metric_names
+from stormlab_common.scenario import parse_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -15,10 +15,10 @@ from experiments.change_bodies import (
     service_restore_body,
     switched_client_patch,
 )
-from experiments.scenario import load_scenario
 from loadgen.config import load_base
 from loadgen.live_config import LiveConfig
 from stormlab_common.model import dump
+from stormlab_common.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = {"sdk": {"weight": 1, "policy": {"name": "full-jitter"}}}

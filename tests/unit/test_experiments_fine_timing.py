@@ -7,8 +7,8 @@ import pytest
 from experiments import fine_timing
 from experiments.figures import retry_wave_window
 from experiments.fine_timing import ARRIVALS
-from experiments.scenario import parse_scenario
 from experiments.verdict import judge
+from stormlab_common.scenario import parse_scenario
 
 SCENARIO = {
     "name": "w", "description": "d", "expect": {"verdict": "metastable", "reasoning": "r"},

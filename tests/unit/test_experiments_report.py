@@ -63,11 +63,27 @@ def test_a_complete_run_reports_its_verdict_tables_and_plots(complete):
 def test_each_check_shows_what_it_measured_its_operator_and_both_thresholds(complete):
     _, md, _ = complete
     assert table_rows(md, "Hypothesis checks") == [
-        ["goodput after the trigger stays below 30% of baseline", "after", "max(goodput)", "0", "&lt;",
+        ["goodput after the trigger stays below 30% of baseline", "after", "max(goodput)", "0", "`<`",
          "0.3 x baseline = 18.0", "PASS"],
-        ["dns recovers after the move", "action:move-dns", "mean(sum(rate(x_total\\[30s\\])))", "12.3", ">=",
+        ["dns recovers after the move", "action:move-dns", "mean(sum(rate(x_total\\[30s\\])))", "12.3", "`>=`",
          "10.0", "PASS"],
     ]
+
+
+ENTITY = re.compile(r"&(#\d+|#x[0-9a-f]+|[a-z]+);", re.I)
+
+
+def test_report_md_reads_as_plain_text_with_no_html_entities(complete, example):
+    for md in (complete[1], example[2]):
+        assert ENTITY.findall(md) == []
+        assert "| `<` |" in md  # an operator, as written
+
+
+def test_the_capacity_is_reported_in_attempts_as_the_offered_load_it_caps(complete):
+    _, md, _ = complete
+    figures = {row[0]: row[1] for row in table_rows(md, "Summary figures")}
+    assert figures["capacity"] == "100 attempts/s"
+    assert figures["baseline_goodput"].endswith(" req/s")
 
 
 def test_the_html_is_self_contained(complete):
@@ -134,6 +150,7 @@ def test_scenario_text_cannot_break_tables_or_pull_in_resources(tmp_path):
     run = complete_run(description='See <img src="https://example.com/x.png"> & more', hypothesis=checks)
     _, md, page = rendered(tmp_path, run, SMALL)
     assert "<img src=\"https" not in page and "&lt;img" in page
+    assert 'See \\<img src="https://example.com/x.png"> & more' in md  # escaped, and still plain text
     assert "| a \\| b | after |" in md
     assert "<td>a | b</td>" in page
 
@@ -189,7 +206,7 @@ def test_the_real_example_reports_every_check_with_its_thresholds(example):
         assert check.absolute_threshold is not None, "a real check was compared with a number"
         assert (window, value, passed) == (check.window, figure(check.value), "PASS" if check.passed else "FAIL")
         assert measured == f"{check.aggregate}({check.measured})"
-        assert operator == check.operator.replace("<", "&lt;")
+        assert operator == f"`{check.operator}`"
         assert MISSING not in threshold and threshold.startswith(figure(check.threshold))
         if check.relative_to_baseline:
             assert threshold.endswith(f" x baseline = {figure(check.absolute_threshold)}")

@@ -4,8 +4,8 @@ import time
 
 import pytest
 
-from experiments.scenario import parse_scenario
 from experiments.timeline import TimelineClock, plan_events
+from stormlab_common.scenario import parse_scenario
 
 
 class FakeLab:

@@ -13,12 +13,12 @@ from hypothesis import HealthCheck, given, settings
 from experiments import runner, validation
 from experiments.__main__ import main
 from experiments.rehearsal import PaperLab
-from experiments.scenario import parse_scenario, read_scenario
-from experiments.scenario_file import ScenarioFile
-from experiments.stack_definition import read_stack_definition
 from experiments.timeline import plan_events
 from experiments.validation import checked_scenario, scenario_problems
 from stormlab_common.model import schema_of
+from stormlab_common.scenario import parse_scenario, read_scenario
+from stormlab_common.scenario.file import ScenarioFile
+from stormlab_common.scenario.stack_definition import read_stack_definition
 from tests.unit.schema_strategies import bad_values, values
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -7,31 +7,24 @@ stack's own settings: the proxy's admin API (devices, new devices, links), a ser
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import threading
 from collections import Counter
 from pathlib import Path
 
 import pytest
 import requests
-from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from werkzeug.serving import WSGIRequestHandler, make_server
 
 from experiments.change_bodies import client_patch_for_run, restoring_patch, service_restore_body
-from experiments.stack_definition import read_stack_definition
 from experiments.validation import scenario_problems
-from loadgen import control_api
-from loadgen.config import load_base
-from loadgen.live_config import LiveConfig
 from stormlab_common.config import read_yaml_file
 from stormlab_common.contracts.loadgen import LoadgenConfig
 from stormlab_common.contracts.proxy import Device, Link
 from stormlab_common.contracts.service import live_change_schema
 from stormlab_common.model import dump, patch_schema_of, schema_of
-from tests.unit.experiments_live_components import proxy_admin, service
+from stormlab_common.scenario.stack_definition import read_stack_definition
+from tests.unit.experiments_live_components import loadgen_api, proxy_admin, service
 from tests.unit.schema_strategies import bad_values, values
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -160,30 +153,9 @@ def test_service_changes_agree_with_the_service(kv_url, http):
     assert seen["taken"] and seen["refused"], seen
 
 
-@contextlib.contextmanager
-def loadgen_api():
-    """The loadgen master's /stormlab/config over the stack's base, on a real HTTP server."""
-    live = LiveConfig(load_base(file=ROOT / "loadgen/config.yml", env={}))
-    app = Flask("loadgen")
-    control_api.add_routes(app, live, publish=lambda: None, workers=lambda: {})
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=_Quiet)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", live
-    finally:
-        server.shutdown()
-        thread.join(10)
-
-
-class _Quiet(WSGIRequestHandler):
-    def log_request(self, *args, **kwargs):  # a line per request would bury a failure's report
-        pass
-
-
 @pytest.fixture(scope="module")
 def loadgen():
-    with loadgen_api() as served:
+    with loadgen_api(ROOT / "loadgen/config.yml") as served:
         yield served
 
 

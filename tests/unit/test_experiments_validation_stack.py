@@ -1,4 +1,4 @@
-"""The stack's definition as the offline check reads it (experiments/stack_definition.py):
+"""The stack's definition as the offline check reads it (stormlab_common/scenario/stack_definition.py):
 each component's settings from docker-compose.yml's command and environment, and the files
 they name, layered as the component layers them at start."""
 
@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from experiments.stack_definition import read_stack_definition
 from experiments.validation import scenario_problems
 from stormlab_common.config import ConfigError, read_yaml_file
+from stormlab_common.scenario.stack_definition import read_stack_definition
 
 ROOT = Path(__file__).resolve().parents[2]
 

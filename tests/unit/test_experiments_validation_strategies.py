@@ -11,12 +11,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from experiments.scenario_file import ScenarioFile
 from stormlab_common.contracts.loadgen import LoadgenConfig
 from stormlab_common.contracts.policies import POLICY_SCHEMA
 from stormlab_common.contracts.proxy import Device, Link
 from stormlab_common.contracts.service import live_change_schema
 from stormlab_common.model import patch_schema_of, schema_of
+from stormlab_common.scenario.file import ScenarioFile
 from tests.unit.schema_strategies import bad_values, mistakes_at, values
 
 SCHEMAS = {"device": schema_of(Device), "device patch": patch_schema_of(Device), "link": schema_of(Link),

@@ -5,9 +5,9 @@ import math
 import pytest
 
 from experiments.checks import evaluate_checks
-from experiments.scenario import parse_scenario
 from experiments.series_math import ratio_of_sums, smoothed
 from experiments.verdict import judge
+from stormlab_common.scenario import parse_scenario
 
 SCENARIO = {
     "name": "v", "description": "d", "expect": {"verdict": "metastable", "reasoning": "r"},
@@ -46,6 +46,8 @@ def test_goodput_back_within_the_deadline_is_recovered_with_its_time():
 def test_goodput_back_only_after_the_deadline_is_metastable():
     _figures, verdict = judge(parse_scenario(SCENARIO), goodput(lambda t: 0 if 32 <= t < 85 else 60))
     assert verdict.verdict == "metastable"  # back 40 s after the end: later than the 30 s allowed
+    assert verdict.reason.endswith("was back above it for good only 42 s after the trigger ended (allowed 30 s, "
+                                   "the scenario's recover_within_seconds)")
 
 
 def test_a_brief_dip_below_the_line_does_not_count_as_a_fall():
@@ -110,3 +112,38 @@ def test_amplification_is_a_ratio_of_integrals_and_nan_is_skipped():
 
 def test_smoothing_is_a_trailing_mean():
     assert smoothed([(0.0, 0.0), (1.0, 4.0), (2.0, 8.0)], seconds=1) == [(0.0, 0.0), (1.0, 2.0), (2.0, 6.0)]
+
+
+CUT = {**SCENARIO, "expect": {"verdict": "recovered", "reasoning": "r"}, "hypothesis": [],
+       "timeline": {**SCENARIO["timeline"], "actions": [{"at": 60, "do": "disable_sources", "fraction": 0.25}]}}
+
+
+@pytest.mark.parametrize(("after", "back", "said"), [  # back: when the 4 s mean crosses 30 req/s
+    (48, 8, "goodput back at 80% of baseline: disable-sources-1 at 60 s left 8 of the 10 clients, so 80% of "
+         "baseline is full recovery for the clients left"),
+    (35, 9, "goodput back at 58% of baseline: disable-sources-1 at 60 s left 8 of the 10 clients, so 80% of "
+         "baseline would be full recovery for the clients left; this is short of it"),
+])
+def test_a_recovery_with_fewer_clients_is_explained_by_them(after, back, said):
+    # 10 clients, then a quarter stopped: round(7.5) = 8 left, so 80% of the baseline is all they ask for
+    figures, verdict = judge(parse_scenario(CUT), goodput(lambda t: 60 if t < 32 else 0 if t < 65 else after))
+    assert verdict.verdict == "recovered" and verdict.matches
+    assert verdict.reason == (f"goodput fell below 50% of baseline and was back above it for good {back} s after "
+                              f"the last action (allowed 30 s, the scenario's recover_within_seconds); {said}")
+    assert figures["goodput_final"].value == after
+
+
+def test_without_clients_stopped_a_recovery_needs_no_such_sentence():
+    _figures, verdict = judge(parse_scenario(SCENARIO), goodput(lambda t: 0 if 32 <= t < 55 else 60))
+    assert verdict.verdict == "recovered" and "clients" not in verdict.reason
+
+
+def test_a_shortened_run_says_it_caps_the_allowed_time_to_what_it_observes():
+    # at half length the trigger ends at 22.5 s and the run at 50 s: 27.5 s observed, under the 30 s bound
+    scenario = parse_scenario(SCENARIO, time_scale=0.5)
+    series = {"goodput": [(t / 2, 0.0 if 16 <= t / 2 < 40 else 60.0) for t in range(101)]}
+    _figures, verdict = judge(scenario, series)
+    assert verdict.verdict == "recovered"
+    assert verdict.reason.endswith("after the trigger ended (allowed 28 s: the 30 s bound, capped to the 28 s "
+                                   "this half-length run observes)")
+    # (capped, the bound is the whole window: a recovery in it is in time, and none is late)

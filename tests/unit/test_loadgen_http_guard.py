@@ -96,7 +96,8 @@ def test_a_body_at_the_limit_is_read():
 @pytest.mark.parametrize(("data", "error"), [
     (b'{"seed": "\xff"}', "the body is not UTF-8: send a JSON object (an RFC 7386 merge patch)"),
     (b"seed: 3", "the body is not JSON: send a JSON object (a merge patch)"),
-    (b"", "the body is not JSON: send a JSON object (a merge patch)"),
+    (b" ", "expected a JSON object (an RFC 7386 merge patch), e.g. {\"arrivals\": {\"requests_per_second\": 2}}, "
+           "got an empty body; nothing changed"),
     (b'{"arrivals": {"requests_per_second": NaN}}', "the body is not JSON: send a JSON object (a merge patch)"),
     (b'{"arrivals": {"requests_per_second": 1e400}}', "the body is not JSON: send a JSON object (a merge patch)"),
     (b"[" * 100000, "the body is not JSON: send a JSON object (a merge patch)"),
@@ -112,4 +113,6 @@ def test_a_body_that_is_not_utf8_json_is_a_400_and_changes_nothing(data, error):
 
 def test_a_failing_view_answers_json_not_a_traceback():
     client, _, _ = api()
-    assert refused(client.get("/stormlab/broken"), 500)["error"] == "internal error (RuntimeError); nothing changed"
+    # what broke (its type, its traceback) is for the log; the sender is told what happened
+    assert refused(client.get("/stormlab/broken"), 500)["error"] == (
+        "internal error in the load generator; nothing changed (its log has the details)")

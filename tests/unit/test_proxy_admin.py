@@ -71,6 +71,8 @@ async def test_bad_device_changes_are_refused_and_change_nothing(admin, body, st
     before = topology.devices["border"].config
     error = await json_of(await client.patch("/devices/border", json=body), status)
     assert problem in error["problems"], error
+    if status == 400:  # the request is what is wrong, not the device
+        assert error["error"] == "change to device 'border' refused (1 problem); nothing changed"
     assert topology.devices["border"].config == before
 
 
@@ -100,9 +102,11 @@ async def test_unknown_names_malformed_bodies_and_wrong_methods(admin):
                                              headers={"Content-Type": "application/json"}), 400)
     assert "not valid JSON" in error["problems"][0]
     error = await json_of(await client.patch("/devices/border", json=[1, 2]), 400)
-    assert error["problems"] == ["(body): expected a JSON object, got list"]
+    assert error == {"error": "request body refused (1 problem); nothing changed", "problems": [
+        '(body): expected a JSON object, e.g. {"downstream": {"bytes_per_second": 1000000}}, got a JSON array']}
     error = await json_of(await client.post("/links", json={"listen_port": 0, "upstream": "a:1"}), 400)
-    assert error["problems"] == ["name: required key is missing"]
+    assert error == {"error": "new link refused (1 problem); nothing created",
+                     "problems": ["name: required key is missing"]}
     refused = await client.put("/devices/border", json={})
     assert refused.status == 405 and refused.headers["Allow"] == "DELETE, GET, HEAD, PATCH"
     assert (await refused.json())["allowed_methods"] == ["DELETE", "GET", "HEAD", "PATCH"]

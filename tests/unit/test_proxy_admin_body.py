@@ -44,8 +44,8 @@ async def test_a_body_that_is_not_utf8_is_a_400(admin, method, path):
 
 @pytest.mark.parametrize(("raw", "problem"), [
     (b"{not json", "(body): not valid JSON (Expecting property name enclosed in double quotes at line 1 column 2)"),
-    (b"", "(body): expected a JSON object, got an empty body"),
-    (b'"border"', "(body): expected a JSON object, got str"),
+    (b"", '(body): expected a JSON object, e.g. {"connect_timeout_seconds": 1.0}, got an empty body'),
+    (b'"border"', '(body): expected a JSON object, e.g. {"connect_timeout_seconds": 1.0}, got a string'),
     (b'{"chunk_bytes": NaN}', "(body): not valid JSON (NaN is not a JSON number)"),
     (b'{"chunk_bytes": 1e999}', "chunk_bytes: expected a finite number, got inf"),
     (b'{"chunk_bytes": 1' + b"0" * 5000 + b"}", "(body): not valid JSON (a number too long to read)"),

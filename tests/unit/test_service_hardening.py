@@ -36,7 +36,7 @@ async def settings(client):
     (b'{"capacity": {"workers": 2}}'.decode().encode("utf-16"), "not UTF-8"),
     (b"\xff\xfe{}", "not UTF-8"),
     (b"{not json", "not valid JSON"),
-    (b"", "not valid JSON"),
+    (b"", "expected a JSON object, got an empty body"),
     (b'{"work": {"service_time_seconds": NaN}}', "NaN is not a JSON value"),
     (b"[" * 100000 + b"]" * 100000, "not valid JSON"),
 ], ids=["utf-16", "bad-bytes", "not-json", "empty", "nan", "large"])

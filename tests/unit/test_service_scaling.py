@@ -2,8 +2,10 @@
 Debian's test image): it loads the SDK only when it runs. Its real work is tested against
 real containers in tests/integration/test_services.py."""
 
+import json
 import subprocess
 import sys
+import types
 
 import pytest
 
@@ -56,3 +58,70 @@ def test_waiting_gives_up_after_the_timeout_naming_the_health_seen():
         scaling.wait_healthy(client, "p", "kv", 2, timeout=0.05, poll_seconds=0.01)
     assert str(caught.value) == "scaling: kv not healthy after 0.05 s: ['healthy', 'unhealthy']"
     assert client.calls >= 2  # it polled again before giving up
+
+
+class Replica:
+    """A container as the trigger reads it: healthy, with its host name and main-network address;
+    a dns replica answers an announcement as dns does (``answer``)."""
+
+    def __init__(self, name, address, answer=None):
+        self.name, self.answer, self.announced = name, answer, []
+        self.attrs = {"State": {"Health": {"Status": "healthy"}}, "Config": {"Hostname": name},
+                      "NetworkSettings": {"Networks": {"p_main": {"IPAddress": address}}}}
+
+    def exec_run(self, command):
+        self.announced.append(json.loads(command[-1]))
+        return 0, (json.dumps(self.answer) + "\n").encode()
+
+
+class Docker:
+    def __init__(self, answer):
+        self.replicas = {"kv": [Replica("kv-1", "10.0.0.2")], "dns": [Replica("dns-1", "10.0.0.9", answer)]}
+        self.containers = self
+
+    def list(self, filters):
+        service = next(label.split("=", 1)[1] for label in filters["label"] if "compose.service=" in label)
+        return self.replicas[service]
+
+
+@pytest.fixture
+def docker(monkeypatch):
+    """The Docker SDK the trigger imports when it runs, and compose's scaling, both on paper."""
+    def make(answer):
+        engine = Docker(answer)
+        monkeypatch.setitem(sys.modules, "docker", types.SimpleNamespace(from_env=lambda: engine))
+
+        def scale(project, service, replicas):
+            engine.replicas[service] = [Replica(f"{service}-{n}", f"10.0.0.{n + 1}") for n in range(1, replicas + 1)]
+
+        monkeypatch.setattr(scaling, "scale", scale)
+        return engine
+    return make
+
+
+ANSWER = {"service": "kv", "version": 3, "endpoints": [{"replica": "kv-1", "address": "10.0.0.2:8080"},
+                                                       {"replica": "kv-2", "address": "10.0.0.3:8080"}],
+          "announced_at": 1700000000.5, "changed": True}
+
+
+def test_the_trigger_says_what_it_did_in_a_sentence(docker, capsys):
+    engine = docker(ANSWER)
+    assert scaling.main(["--service", "kv", "--replicas", "2", "--project", "p"]) == 0
+    assert capsys.readouterr().out == (
+        "scaling: scaled kv from 1 to 2 replicas, all healthy; announced to 1 dns replica as membership version 3 "
+        "of kv: clients polling GET /v1/membership/kv through the proxy see the new version and reconnect.\n")
+    assert engine.replicas["dns"][0].announced == [{"endpoints": ANSWER["endpoints"]}]
+
+
+def test_with_json_it_prints_the_published_membership_only(docker, capsys):
+    docker(ANSWER)
+    assert scaling.main(["--service", "kv", "--replicas", "2", "--project", "p", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == ANSWER
+
+
+def test_an_announcement_that_changes_nothing_says_so(docker, capsys):
+    docker({**ANSWER, "endpoints": ANSWER["endpoints"][:1], "changed": False})
+    assert scaling.main(["--service", "kv", "--project", "p"]) == 0
+    assert capsys.readouterr().out == (
+        "scaling: kv runs 1 replica, healthy; its membership is unchanged (version 3, the same 1 endpoint), so "
+        "1 dns replica kept it and the clients keep their connections.\n")

@@ -7,12 +7,12 @@ import jsonschema
 import pytest
 import yaml
 
-from experiments.actions import ACTIONS
-from experiments.scenario import load_scenario, parse_scenario
-from experiments.scenario_file import ScenarioFile
 from stormlab_common.config import ConfigError
 from stormlab_common.contracts.policies import RetryBudgetParams
 from stormlab_common.model import schema_of
+from stormlab_common.scenario import load_scenario, parse_scenario
+from stormlab_common.scenario.actions import ACTIONS
+from stormlab_common.scenario.file import ScenarioFile
 
 EXPERIMENTS = Path(__file__).resolve().parents[2] / "experiments"
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from experiments.actions import make_action
-from experiments.actions.base import Action
-from experiments.scenario_file import Timeline
 from stormlab_common.model import dump
+from stormlab_common.scenario.actions import make_action
+from stormlab_common.scenario.actions.base import Action
+from stormlab_common.scenario.file import Timeline
 
 FINAL_SECONDS = 10  # the "final" window: the run's last seconds, not scaled
 # Clients starting and Prometheus's rate windows filling take the same time at any scale.

@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from experiments.actions.base import Action, Lab, Step
-from experiments.actions.service_settings import flat
 from stormlab_common.model import Meta, Name
+from stormlab_common.scenario.actions.base import Action, Lab, Step
+from stormlab_common.scenario.actions.service_settings import flat
 
 
 @dataclass(frozen=True, kw_only=True)

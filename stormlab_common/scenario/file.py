@@ -4,7 +4,8 @@ come from these dataclasses (``schema_of(ScenarioFile)``).
 
 Times are seconds at full length. What the components take (a device's limits, a service's
 settings, the clients' config) is plain data here: the components' own rules check it,
-against the stack's definition (experiments/validation.py).
+against the stack's definition (experiments/validation.py), which also checks the names only
+the runner knows (a comparison's figure and scenario).
 """
 
 from __future__ import annotations
@@ -12,11 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Annotated, Literal
 
-from experiments.actions import ActionStep
-from experiments.figures import BY_NAME as FIGURES
 from stormlab_common.fields import KEY
 from stormlab_common.model import Meta, Name, Problem
 from stormlab_common.queries import BY_NAME as SERIES
+from stormlab_common.scenario.actions import ActionStep
 
 Operator = Literal["<", "<=", ">", ">="]
 WINDOW_PATTERN = "^(before|during|after|recovery|final|action:[a-z][a-z0-9_-]*)$"
@@ -124,18 +124,14 @@ def known_series(name: str) -> bool:
 
 @dataclass(frozen=True)
 class Comparison:
-    """A claim across runs: a figure of this run against another scenario's in the same matrix."""
+    """A claim across runs: a figure of this run against another scenario's in the same matrix.
+    Which figures and scenarios there are, the runner knows (experiments/validation.py checks)."""
 
     name: Annotated[str, Meta(min_length=1, description="what it claims, in words")]
     figure: Annotated[str, Meta(pattern="^[a-z][a-z0-9_]*$", description=(
         "a figure of run.json, e.g. peak_retries_sent"))]
     with_scenario: Name = field(metadata={KEY: "with"})  # the other scenario
     operator: Annotated[Operator, Meta(description="this run's figure <operator> the other's passes")]
-
-    def check(self) -> list[Problem]:
-        if self.figure not in FIGURES:
-            return [(("figure",), f"unknown figure {self.figure!r}; figures: {', '.join(FIGURES)}")]
-        return []
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from experiments.scenario_file import Check
-from experiments.scenario_time import Schedule
+from stormlab_common.scenario.file import Check
+from stormlab_common.scenario.schedule import Schedule
 
 # The shortest "after" window that may be called metastable, in client timeouts.
 MIN_WINDOW_TIMEOUTS = 5

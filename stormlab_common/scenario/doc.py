@@ -1,8 +1,8 @@
 """The scenario format's tables in docs/experiments.md, generated from the one definition
-(experiments/scenario_file.py, experiments/actions/): every key with its type, default and
+(stormlab_common/scenario/file.py, stormlab_common/scenario/actions/): every key with its type, default and
 meaning, and every operator action with its parameters. A unit test keeps the docs in step.
 
-    python -m experiments.scenario_doc    # prints both tables
+    python -m stormlab_common.scenario.doc    # prints both tables
 """
 
 from __future__ import annotations
@@ -12,12 +12,12 @@ import json
 import sys
 from typing import Any
 
-from experiments.actions import ACTIONS
-from experiments.actions.base import Step
-from experiments.scenario_file import ScenarioFile
 from stormlab_common.config import NAME_SCHEMA
 from stormlab_common.fields import key_of
 from stormlab_common.model import schema_of
+from stormlab_common.scenario.actions import ACTIONS
+from stormlab_common.scenario.actions.base import Step
+from stormlab_common.scenario.file import ScenarioFile
 
 # A name's schema describes what a name may be (its errors say "expected a name of ..."), so
 # what each name-valued key means is said here.

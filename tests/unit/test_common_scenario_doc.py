@@ -1,5 +1,5 @@
 """docs/experiments.md's scenario format is the definition's: its tables are generated from
-it (experiments/scenario_doc.py), and its example uses no key the definition lacks."""
+it (stormlab_common/scenario/doc.py), and its example uses no key the definition lacks."""
 
 from __future__ import annotations
 
@@ -9,16 +9,16 @@ from pathlib import Path
 
 import yaml
 
-from experiments.actions import ACTIONS
-from experiments.scenario_doc import action_rows, key_rows, markdown_actions, markdown_keys
+from stormlab_common.scenario.actions import ACTIONS
+from stormlab_common.scenario.doc import action_rows, key_rows, markdown_actions, markdown_keys
 
 DOC = (Path(__file__).resolve().parents[2] / "docs/experiments.md").read_text()
 FREE_FORM = ("topology.devices", "topology.links", "services", "clients.config")  # the components' formats
 
 
 def test_the_docs_show_the_tables_generated_from_the_definition():
-    assert markdown_keys() in DOC, "docs/experiments.md is out of step: python -m experiments.scenario_doc"
-    assert markdown_actions() in DOC, "docs/experiments.md is out of step: python -m experiments.scenario_doc"
+    assert markdown_keys() in DOC, "docs/experiments.md is out of step: python -m stormlab_common.scenario.doc"
+    assert markdown_actions() in DOC, "docs/experiments.md is out of step: python -m stormlab_common.scenario.doc"
 
 
 def test_every_key_and_every_action_parameter_says_what_it_means():
@@ -45,6 +45,6 @@ def test_the_example_in_the_docs_uses_only_keys_the_definition_has():
     example = yaml.safe_load(re.search(r"```yaml\n(.*?)```", section, re.S).group(1))
     documented = {key for key, _, _, _ in key_rows()}
     parameters = {f"timeline.actions[].{f.name}" for cls in ACTIONS.values() for f in dataclasses.fields(cls.Params)}
-    used = keys_of(example) - {"extends"}  # read before the rest (experiments/scenario.py)
+    used = keys_of(example) - {"extends"}  # read before the rest (stormlab_common/scenario/)
     assert used - documented - parameters == set()
     assert {"timeline.trigger.membership", "hypothesis[].relative_to_baseline", "topology.devices"} <= used

@@ -7,13 +7,13 @@ import typing
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from experiments.actions.base import Action
-from experiments.actions.device_limits import DeviceLimits
-from experiments.actions.disable_sources import DisableSources
-from experiments.actions.move_link import MoveLink
-from experiments.actions.service_settings import ServiceSettings
-from experiments.actions.switch_policy import SwitchPolicy
 from stormlab_common.model import Tagged
+from stormlab_common.scenario.actions.base import Action
+from stormlab_common.scenario.actions.device_limits import DeviceLimits
+from stormlab_common.scenario.actions.disable_sources import DisableSources
+from stormlab_common.scenario.actions.move_link import MoveLink
+from stormlab_common.scenario.actions.service_settings import ServiceSettings
+from stormlab_common.scenario.actions.switch_policy import SwitchPolicy
 
 ACTIONS: dict[str, type[Action]] = {
     cls.name: cls for cls in (MoveLink, DisableSources, SwitchPolicy, ServiceSettings, DeviceLimits)

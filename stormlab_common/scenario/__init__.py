@@ -1,10 +1,15 @@
-"""A scenario as the runner runs it: read (``extends:`` merged), checked by its own rules,
-and time-scaled, once.
+"""A scenario as the runner runs it and the model reads it: read (``extends:`` merged),
+checked by its own rules, and time-scaled, once. Offline: files in, a ``Scenario`` out.
+
+    scenario = load_scenario("experiments/retry-storm.yaml", time_scale=0.5)
 
 Every problem is reported with its path before anything starts: an unknown key, a wrong
 type, an action that does not exist, or a timeline that cannot run (events out of order, an
-observation window too short to call anything metastable). What the scenario asks of the
-components is checked against their own rules by experiments/validation.py.
+observation window too short to call anything metastable). The parts: the file's keys
+(file.py), its timeline at a time scale (schedule.py), the timeline's rules (rules.py), the
+operator actions (actions/), and the stack the files define (stack_definition.py). What the
+scenario asks of the components, and what only the runner knows (its figures' names), is
+checked by experiments/validation.py.
 """
 
 from __future__ import annotations
@@ -14,12 +19,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from experiments.actions import ACTIONS
-from experiments.scenario_file import Check, ScenarioFile, Timeline, VerdictRules
-from experiments.scenario_rules import client_timeout, timeline_problems, window_problems
-from experiments.scenario_time import Schedule, TimedAction, scheduled
 from stormlab_common.config import ConfigError, merge_patch, read_yaml_file, validation_problems
 from stormlab_common.model import build, dump, parse, problems_of, schema_of
+from stormlab_common.scenario.file import Check, ScenarioFile, Timeline, VerdictRules
+from stormlab_common.scenario.rules import client_timeout, timeline_problems, window_problems
+from stormlab_common.scenario.schedule import Schedule, scheduled
 
 
 @dataclass(frozen=True)
@@ -130,4 +134,4 @@ def _rules_of_well_formed_parts(raw: Any, time_scale: float) -> list[str]:
             + window_problems(checks, schedule))
 
 
-__all__ = ["ACTIONS", "Scenario", "TimedAction", "load_scenario", "parse_scenario", "read_scenario"]
+__all__ = ["Scenario", "load_scenario", "parse_scenario", "read_scenario"]

@@ -27,7 +27,7 @@ from stormlab_common.contracts.proxy_numbers import whole_numbers
 from stormlab_common.contracts.service import ServiceConfig
 from stormlab_common.model import dump, parse
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]  # the repository
 COMPOSE_FILE = "docker-compose.yml"
 APP = PurePosixPath("/app")  # every component image's working directory, its folder copied under it
 _FLAGS = argparse.ArgumentParser(add_help=False, allow_abbrev=False)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from experiments.actions.base import Action, Lab, Step
 from stormlab_common.model import Meta
+from stormlab_common.scenario.actions.base import Action, Lab, Step
 
 
 @dataclass(frozen=True, kw_only=True)

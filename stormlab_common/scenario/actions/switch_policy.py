@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from experiments.actions.base import Action, Lab, Step
 from stormlab_common.contracts.policies import PolicyParams
 from stormlab_common.model import Meta, dump
+from stormlab_common.scenario.actions.base import Action, Lab, Step
 
 
 @dataclass(frozen=True, kw_only=True)
