@@ -11,7 +11,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help venv images up down ps logs demo reset traffic test test-unit test-integration test-experiments experiment require-exp experiments validate fuzz-apis test-debian lint check-config bench-startup bench-proxy bench-services bench-clients trigger clean
+.PHONY: help venv images up down ps logs demo reset traffic test test-unit test-integration test-experiments hysteresis map experiment require-exp experiments validate fuzz-apis test-debian lint check-config bench-startup bench-proxy bench-services bench-clients trigger clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -109,6 +109,12 @@ experiments: venv images ## the whole scenario matrix at full length, with a sum
 
 test-experiments: venv images ## the scenario matrix at CI time scale on a throwaway stack, then every dashboard panel checked for data
 	PY=$(PY) tools/test-experiments.sh $(EXP_ARGS)
+
+hysteresis: venv images ## the hysteresis loops (naive, fixed, retry-budget) at full length, one plot each and an overlay (EXP_ARGS="--time-scale 0.5")
+	$(PY) -m experiments hysteresis $(EXP_ARGS)
+
+map: venv images ## the metastability map for fixed 3 attempts (MAPS="fixed naive" to compare; EXP_ARGS="--time-scale 0.5")
+	$(PY) -m experiments map $(or $(MAPS),fixed) $(EXP_ARGS)
 
 trigger: venv ## the scaling trigger: scale SERVICE (default kv) to REPLICAS (default 2) and announce its membership (JSON=1: as JSON)
 	$(PY) -m services.scaling --service $(or $(SERVICE),kv) --replicas $(or $(REPLICAS),2) $(if $(JSON),--json)

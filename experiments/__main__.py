@@ -5,6 +5,8 @@
     python -m experiments run retry-storm [--time-scale 0.5]
     python -m experiments matrix [SCENARIO ...] [--time-scale 0.5] [--runs 3]
     python -m experiments demo [--once] [--scenario retry-storm-remediation]
+    python -m experiments hysteresis [SCENARIO ...] [--time-scale 0.5]
+    python -m experiments map [MAP ...] [--time-scale 0.5]
     python -m experiments reset [--project stormlab]
 
 A SCENARIO is a file or a name in experiments/ (``retry-storm`` = experiments/retry-storm.yaml).
@@ -18,7 +20,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from experiments.scenario_names import all_scenarios, scenario_path
+from experiments.scenario_names import all_scenarios, hysteresis_scenarios, scenario_path
 from stormlab_common.config import ConfigError
 
 EXIT_MISMATCH, EXIT_BAD_INPUT, EXIT_FAILED, EXIT_INTERRUPTED = 1, 2, 3, 130
@@ -33,11 +35,16 @@ def main(argv: list[str] | None = None) -> int:
                                               "files define, saying what changed")
     reset.add_argument("--project", default=None,
                        help="compose project (default $COMPOSE_PROJECT_NAME or stormlab)")
+    from experiments.map_main import add_map_command
+
+    add_map_command(commands, _time_scale)
     validate = commands.add_parser("validate", help="check scenario files without running anything")
     validate.add_argument("scenarios", nargs="*", help="files or names (default: all)")
     validate.add_argument("--time-scale", type=_time_scale, default=1.0)
     for name, text in (("run", "run one scenario"), ("matrix", "run scenarios in turn and summarise"),
-                       ("demo", "the live demo: a narrated scenario, round after round")):
+                       ("demo", "the live demo: a narrated scenario, round after round"),
+                       ("hysteresis", "the hysteresis loops (experiments/hysteresis/), one plot each and an "
+                                      "overlay")):
         sub = commands.add_parser(name, help=text)
         if name == "run":
             sub.add_argument("scenario", help="a file or a name in experiments/")
@@ -78,10 +85,15 @@ def main(argv: list[str] | None = None) -> int:
             return reset(args.project)
         if args.command == "validate":
             return _validate(args)
+        if args.command == "map":
+            from experiments.map_main import run_maps
+
+            return run_maps(args)
         paths = (
             [scenario_path(args.scenario)]
             if args.command in ("run", "demo")
-            else ([scenario_path(s) for s in args.scenarios] or all_scenarios())
+            else ([scenario_path(s) for s in args.scenarios]
+                  or (hysteresis_scenarios() if args.command == "hysteresis" else all_scenarios()))
         )
         from experiments.validation import checked_scenarios
 
@@ -153,6 +165,15 @@ def _run(scenarios, args, runs: int) -> int:
         if stack.started_here and not args.keep_stack:
             print("experiments: removing the stack this run started", file=sys.stderr)
             stack.down()
+    if args.command == "hysteresis" and run_dirs:
+        from experiments.hysteresis_summary import bounds_failed, write_loops
+
+        summary = write_loops(run_dirs, args.results)
+        print(f"experiments: hysteresis loops: {summary}")
+        if bounds_failed(summary):
+            print("experiments: a loop is outside the bounds its physics sets (see the summary)",
+                  file=sys.stderr)
+            code = max(code, EXIT_MISMATCH)
     if args.command == "matrix" and run_dirs:
         summary = write_summary(run_dirs, args.results / f"matrix-{run_dirs[0].name.split('-')[0]}")
         print(f"experiments: matrix summary: {summary}")

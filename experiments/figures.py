@@ -13,6 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from experiments import fine_timing
+from experiments.hysteresis_loop import Loop
+from experiments.hysteresis_loop import measure as measure_loop
 from experiments.numbers import clean, formatted
 from experiments.run_record import Figure
 from experiments.series_math import (
@@ -37,10 +39,11 @@ class FigureSpec:
     series: tuple[str, ...]
     window: str  # a key of WINDOWS
     how: str  # a key of AGGREGATIONS
-    runs: str = "trigger"  # "trigger": runs with one; "steady": runs without; "all"
+    runs: str = "trigger"  # "trigger": runs with one; "steady": runs without (nor a ramp); "ramp"; "all"
     only_if: str | None = None  # left out (not null) of runs that did not record this series
 
 
+LOOP = ("demand", "goodput", "capacity")
 GOODPUT, ATTEMPTS, RETRIES, ARRIVALS = ("goodput",), ("offered_load", "demand"), (fine_timing.RETRIES,), (
     fine_timing.ARRIVALS,)
 _SENT = ("highest rate of retries the clients sent in any 100 ms of {wave}, from the clients' own record: a "
@@ -101,6 +104,16 @@ FIGURES: tuple[FigureSpec, ...] = (
     FigureSpec("time_to_recover", "s",
                "from the trigger's end (or last action) until goodput was back above the line for good",
                GOODPUT, "since the trigger", "time to recover"),
+    # A hysteresis run's loop (experiments/hysteresis_loop.py), in fractions of the device's capacity.
+    FigureSpec("collapse_load", "of capacity",
+               "offered load of the first level, on the way up, whose goodput fell below down_fraction of it",
+               LOOP, "ramp", "collapse load", "ramp"),
+    FigureSpec("recovery_load", "of capacity",
+               "offered load of the first level, on the way down, from which goodput was back for good",
+               LOOP, "ramp", "recovery load", "ramp"),
+    FigureSpec("loop_width", "of capacity",
+               "collapse_load - recovery_load: the loads at which the system is metastable (0: no collapse; "
+               "null: it never came back on the ramp)", LOOP, "ramp", "loop width", "ramp"),
 )
 BY_NAME = {spec.name: spec for spec in FIGURES}
 
@@ -135,6 +148,7 @@ WINDOWS: dict[str, tuple[str, Callable[..., Window]]] = {
     "settled": ("once the first 4 s mean covers only the baseline, to the end",
                 lambda s, _: (s.windows()["before"][0] + SMOOTHING_SECONDS, s.end)),
     "retry wave": (f"{RETRY_WAVE_SECONDS:g} s from when the surge's retries began", retry_wave_window),
+    "ramp": ("a hysteresis run's ramp, every level", lambda s, _: s.windows()["ramp"]),
 }
 
 
@@ -184,6 +198,19 @@ def _time_to_recover(s, inputs: list[Series], window: Window) -> float | None:
     return None if back is None else max(0.0, back - s.recovery_reference())
 
 
+def loop_of_run(s, demand: Series, goodput: Series, capacity: Series) -> Loop:
+    """The hysteresis loop of a ramp run's series."""
+    return measure_loop(s.ramp, {"demand": demand, "goodput": goodput, "capacity": capacity},
+                        settled_share=s.spec.ramp.settled_share, down_fraction=s.down_fraction)
+
+
+def _loop(key: str) -> Callable[..., float | None]:
+    def value(s, inputs: list[Series], _window: Window) -> float | None:
+        return getattr(loop_of_run(s, *inputs), key)
+
+    return value
+
+
 # name -> (what it computes, how): each takes (scenario, the spec's series, the window)
 AGGREGATIONS: dict[str, tuple[str, Callable[..., float | None]]] = {
     "mean": ("mean of the samples", lambda _s, inputs, w: aggregate(inputs[0], w)),
@@ -197,12 +224,15 @@ AGGREGATIONS: dict[str, tuple[str, Callable[..., float | None]]] = {
     "busiest 100 ms / mean": ("that slot over the mean of the window's slots", _wave("peak_to_mean")),
     "time to recover": ("from the trigger's end (or last action) until the 4 s mean stayed above "
                         "down_fraction x baseline; 0 if back before", _time_to_recover),
+    "collapse load": ("of the loop the levels draw (experiments/hysteresis_loop.py)", _loop("collapse_load")),
+    "recovery load": ("of the loop the levels draw", _loop("recovery_load")),
+    "loop width": ("collapse load - recovery load", _loop("width")),
 }
 
 
 def applies(spec: FigureSpec, scenario, series: dict[str, Series]) -> bool:
-    triggered = scenario.trigger is not None
-    runs = {"all": True, "trigger": triggered, "steady": not triggered}[spec.runs]
+    triggered, ramped = scenario.trigger is not None, bool(scenario.ramp)
+    runs = {"all": True, "trigger": triggered, "steady": not (triggered or ramped), "ramp": ramped}[spec.runs]
     return runs and (spec.only_if is None or spec.only_if in series)
 
 
@@ -230,7 +260,8 @@ def figure_records(scenario, series: dict[str, Series], values: dict[str, float 
     return records
 
 
-RUNS = {"all": "every run", "trigger": "with a trigger", "steady": "without a trigger"}
+RUNS = {"all": "every run", "trigger": "with a trigger", "steady": "without a trigger or a ramp",
+        "ramp": "hysteresis (a ramp)"}
 
 
 def markdown_table() -> str:

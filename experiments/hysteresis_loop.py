@@ -1,7 +1,8 @@
 """The hysteresis loop of one run: goodput against offered load, on the way up and on the way down.
 
 A hysteresis run holds the offered load at a staircase of levels (fractions of the device's
-capacity), rising from well below capacity to beyond it and back. Each level is one point:
+capacity, stormlab_common/scenario/ramp.py), rising from well below capacity to beyond it and
+back. Each level is one point:
 the mean offered load (the clients' first tries, ``demand``) and the mean goodput over the
 settled part of its hold (the last ``settled_share`` of it, when the system is near its
 steady state at that load), both divided by the device's capacity.
@@ -22,24 +23,16 @@ metastable (both states are stable; which one it is in depends on its history).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from experiments.series_math import Series, aggregate
-
-
-@dataclass(frozen=True)
-class Level:
-    """One step of the staircase: the load asked for, when it held, and on which branch."""
-
-    load: float  # asked for, as a fraction of capacity
-    start: float  # seconds since the run started
-    end: float
-    branch: str  # "rising" or "falling"
+from stormlab_common.scenario.ramp import RampLevel
 
 
 @dataclass(frozen=True)
 class Point:
-    level: Level
+    level: RampLevel
     offered: float | None  # measured: mean demand / capacity over the settled part
     goodput: float | None  # measured: mean goodput / capacity over the settled part
 
@@ -70,15 +63,7 @@ class Loop:
         return [p for p in self.points if p.level.branch == name]
 
 
-def staircase(levels: list[float], start: float, hold_seconds: float) -> list[Level]:
-    """The levels held one after the other from ``start``: rising up to the highest, then
-    falling. ``levels`` is the whole path, e.g. [0.2, 0.6, 1.2, 0.6, 0.2]."""
-    peak = levels.index(max(levels))
-    return [Level(load, start + i * hold_seconds, start + (i + 1) * hold_seconds,
-                  "rising" if i <= peak else "falling") for i, load in enumerate(levels)]
-
-
-def measure(levels: list[Level], series: dict[str, Series], *, settled_share: float = 0.5,
+def measure(levels: Sequence[RampLevel], series: dict[str, Series], *, settled_share: float = 0.5,
             down_fraction: float = 0.5) -> Loop:
     """The loop the recorded ``demand``, ``goodput`` and ``capacity`` series draw."""
     points = []

@@ -112,11 +112,14 @@ def _resolve(panel: Panel, usable: Series) -> list[Line]:
 
 
 def _events(record: RunRecord | None) -> list[Event]:
-    """Each timeline event, when it ran; the trigger says it is one."""
+    """Each timeline event, when it ran; the trigger says it is one. A ramp's levels are not
+    named one by one (dozens of them): the offered load draws the staircase, the bands its two
+    branches."""
     if record is None:
         return []
     return [Event(event.executed_seconds, ("trigger: " if event.kind == "trigger" else "")
-                  + (event.name or event.action or "event"), event.ok) for event in record.timeline]
+                  + (event.name or event.action or "event"), event.ok) for event in record.timeline
+            if event.kind != "level" or not event.ok]
 
 
 def _bands(record: RunRecord | None) -> list[Band]:

@@ -24,6 +24,7 @@ from pathlib import Path
 import markdown
 
 from experiments import report_sections as sections
+from experiments.hysteresis_report import loop_section, render_loop
 from experiments.plots import PLOTS_BY_NAME, render_plots
 from experiments.report_text import text
 from experiments.results_io import RunFileError, read_series_csv, write_text_atomic
@@ -57,22 +58,24 @@ def write_report(run_dir: Path) -> RunRecord:
         # A run that died before writing its samples still deserves a report saying so.
         series_problem = str(exc)
     plots = render_plots(record, series, run_dir / PLOTS_DIR)
+    loop = render_loop(record, series, run_dir / PLOTS_DIR)
 
-    write_text_atomic(run_dir / "report.md",
-                      render_markdown(record, plots, lambda file: f"{PLOTS_DIR}/{file}", series_problem))
+    relative = render_markdown(record, plots, lambda file: f"{PLOTS_DIR}/{file}", series_problem, loop)
+    write_text_atomic(run_dir / "report.md", relative)
     inlined = render_markdown(record, plots, lambda file: _data_uri(run_dir / PLOTS_DIR / file),
-                              series_problem)
+                              series_problem, loop)
     write_text_atomic(run_dir / "report.html", _html_page(sections.title(record), inlined))
 
     artifacts = replace(record.artifacts, report_md="report.md", report_html="report.html",
-                        plots={name: f"{PLOTS_DIR}/{file}" for name, file in plots.items()})
+                        plots={name: f"{PLOTS_DIR}/{file}" for name, file in
+                               {**({"loop": loop} if loop else {}), **plots}.items()})
     record = replace(record, artifacts=artifacts)
     save_record(run_dir, record)
     return record
 
 
 def render_markdown(record: RunRecord, plots: dict[str, str], image_src: Callable[[str], str],
-                    series_problem: str | None = None) -> str:
+                    series_problem: str | None = None, loop: str | None = None) -> str:
     """The report as Markdown; image_src turns a plot's file name into the image reference."""
     parts = [
         f"# {text(sections.title(record))}",
@@ -82,6 +85,7 @@ def render_markdown(record: RunRecord, plots: dict[str, str], image_src: Callabl
         sections.expectation(record),
         sections.figures_table(record),
         sections.checks_table(record),
+        loop_section(record, loop, image_src),
         sections.timeline_table(record),
         _plots_section(plots, image_src, series_problem),
         sections.run_facts(record),

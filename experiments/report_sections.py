@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from experiments.model_view import predicted_for_record
 from experiments.numbers import MISSING, figure, formatted, is_number
 from experiments.report_text import cell, figure_value, table, text, verdict_facts
 from experiments.run_record import CheckResult, RunRecord
@@ -45,8 +46,11 @@ def verdict_box(record: RunRecord) -> str:
     outcome = {True: "PASS", False: "FAIL", None: "FAIL (no verdict)"}[matches]
     reason = (record.verdict.reason if record.verdict
               else "The run produced no verdict (it ended before the analysis).")
+    predicted = predicted_for_record(record)
+    model = ("" if predicted is None else
+             f" · the model predicted: {text(predicted)} ({'agrees' if predicted == verdict else 'differs'})")
     return "\n>\n".join([
-        f"> **Verdict: {text(verdict or 'none')}** · expected: {text(expected)} · **{outcome}**",
+        f"> **Verdict: {text(verdict or 'none')}** · expected: {text(expected)} · **{outcome}**{model}",
         f"> {text(reason or 'No reason given.')}",
     ])
 

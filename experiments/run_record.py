@@ -85,7 +85,7 @@ class ExecutedEvent:
     """A timeline event as it ran (experiments/timeline.py)."""
 
     name: str
-    kind: Annotated[str, Meta(description="start, trigger, trigger_end, action or end")]
+    kind: Annotated[str, Meta(description="start, trigger, trigger_end, action, level (a ramp's) or end")]
     planned_seconds: Seconds
     executed_seconds: Seconds
     wall_time: Annotated[float, Meta(description="when it ran, Unix time (for Grafana's annotations)")]

@@ -45,8 +45,10 @@ class Interrupted(Exception):
 
 def run_scenario(
     scenario: Scenario, results_root: Path, stack: Stack, *, progress: bool = True, say=print,
-    narrator: Narrator | None = None,
+    narrator: Narrator | None = None, report: bool = True,
 ) -> Path:
+    """Runs ``scenario`` and returns its folder. ``report=False`` leaves the report for later
+    (``python -m experiments.report RUN_DIR``): a map's hundreds of runs need only their verdicts."""
     started = dt.datetime.now(dt.UTC)
     run_dir = results_root / f"{started:%Y%m%dT%H%M%SZ}-{scenario.name}"
     run_dir.mkdir(parents=True, exist_ok=False)
@@ -103,7 +105,8 @@ def run_scenario(
             notes.append(annotations.post(lab, record, clock.started_wall if clock else None))
             state.finish(verdict_of(record))
             save_record(run_dir, replace(record, notes=tuple(notes)))
-            _write_report(run_dir, replace(record, notes=tuple(notes)))
+            if report:
+                _write_report(run_dir, replace(record, notes=tuple(notes)))
         finally:
             signal.signal(signal.SIGTERM, previous_sigterm)
     if record.status == "interrupted":

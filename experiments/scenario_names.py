@@ -30,6 +30,11 @@ def scenario_path(name: str) -> Path:
                        f"{', '.join(scenario_names())}"], "scenario name")
 
 
+def hysteresis_scenarios() -> list[Path]:
+    """The hysteresis loops (experiments/hysteresis/), naive first: the others extend it."""
+    return sorted((HERE / "hysteresis").glob("*.yaml"), key=lambda path: (path.stem != "naive", path.stem))
+
+
 def all_scenarios() -> list[Path]:
     """Every scenario in experiments/, in the matrix's order (a file that does not load last)."""
     return sorted(HERE.glob("*.yaml"), key=_matrix_order)

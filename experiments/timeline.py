@@ -16,7 +16,7 @@ BOOT_SPAWN_FACTOR = 20  # a booting surge starts at 20x its size per second: wit
 @dataclass
 class Event:
     name: str
-    kind: str  # start, trigger, trigger_end, action, end
+    kind: str  # start, trigger, trigger_end, action, level (a ramp's), end
     at: float
     action: str
     detail: str
@@ -25,16 +25,29 @@ class Event:
 
 def plan_events(scenario: Scenario, lab: Lab) -> list[Event]:
     count, rate = scenario.client_count, scenario.spawn_rate
+    levels = scenario.ramp
+
+    def start_clients() -> None:
+        if levels:  # the warm-up runs at the ramp's first level
+            _set_level(lab, levels[0])
+        lab.set_client_count(count, rate)
+
     events = [
         Event(
             "clients start",
             "start",
             0.0,
             "start_clients",
-            f"{count} clients, {scenario.spawn_rate:g} started per second",
-            lambda: lab.set_client_count(count, rate),
+            f"{count} clients, {scenario.spawn_rate:g} started per second"
+            + (f", at {levels[0].load:g} x capacity" if levels else ""),
+            start_clients,
         )
     ]
+    for level in levels[1:]:
+        events.append(Event(f"load {level.load:g}", "level", level.start, "set_load",
+                            f"offered load {level.load:g} x capacity ({level.branch}): "
+                            f"{level.requests_per_second:.3g} requests/s per client",
+                            lambda level=level: _set_level(lab, level)))
     trigger = scenario.trigger
     if trigger is not None:
         factor, service = trigger["surge_factor"], trigger["membership"]
@@ -101,6 +114,10 @@ def plan_events(scenario: Scenario, lab: Lab) -> list[Event]:
         )
     events.append(Event("end", "end", scenario.end, "stop_clients", "clients stopped", lab.stop_clients))
     return events
+
+
+def _set_level(lab: Lab, level) -> None:
+    lab.set_client_setting("arrivals", {"requests_per_second": level.requests_per_second})
 
 
 class TimelineClock:

@@ -35,6 +35,8 @@ def judge(scenario: Scenario, series: dict[str, Series]) -> tuple[dict[str, Figu
 def decide(scenario: Scenario, values: dict[str, float | None], goodput: Series) -> Verdict:
     """The verdict from the (unrounded) figures and the smoothed goodput."""
     baseline = values.get("baseline_goodput")
+    if scenario.ramp:
+        return _loop_verdict(scenario, values)
     if scenario.trigger is None:
         return _steady_verdict(scenario, baseline, values.get("lowest_goodput"))
     window = WINDOWS["since the trigger"][1](scenario, {})
@@ -61,6 +63,26 @@ def allowed_time(s: Scenario) -> tuple[float, str]:
 def _length(time_scale: float) -> str:
     names = {0.5: "half-length", 0.25: "quarter-length", 2.0: "double-length"}
     return names.get(time_scale, f"time-scale {time_scale:g}")
+
+
+def _loop_verdict(s: Scenario, values: dict[str, float | None]) -> Verdict:
+    """A hysteresis run: stable without a collapse; metastable when the loop is at least the
+    ramp's ``metastable_width`` wide (or never closed on the ramp); recovered when narrower."""
+    collapse, recovery, width = (values.get(k) for k in ("collapse_load", "recovery_load", "loop_width"))
+    bound = s.spec.ramp.metastable_width
+    if collapse is None:
+        highest = max(level.load for level in s.ramp)
+        return _verdict(s, "stable", f"goodput never fell below {_percent(s.down_fraction)} of the offered "
+                                     f"load up to {highest:g} x capacity")
+    fell = f"goodput collapsed at {collapse:.2f} x capacity on the way up and"
+    if recovery is None:
+        return _verdict(s, "metastable", f"{fell} never came back on the way down to "
+                                         f"{s.ramp[-1].load:g} x capacity")
+    came_back = f"{fell} came back at {recovery:.2f} on the way down: a loop {width:.2f} of capacity wide"
+    if width is not None and width >= bound:
+        return _verdict(s, "metastable", f"{came_back} (at least {bound:g}: between the two loads both "
+                                         "states hold)")
+    return _verdict(s, "recovered", f"{came_back} (under {bound:g}: it lets go about where it broke)")
 
 
 def _steady_verdict(scenario: Scenario, baseline: float | None, lowest: float | None) -> Verdict:

@@ -35,6 +35,7 @@ ANNOTATION_KINDS = (
     ("trigger", "scaling trigger", "red"),
     ("trigger_end", "trigger over", "orange"),
     ("action", "operator action", "purple"),
+    ("level", "load level (a hysteresis ramp)", "yellow"),
     ("end", "experiment end", GREY),
 )
 

@@ -3,8 +3,9 @@
 # of its own (random loopback ports, so it never collides with a stack already running).
 #
 # 1. start the stack; 2. run every scenario on it (fails on an unexpected verdict; a failed
-# hypothesis check or comparison fails it only with --strict, passed through "$@");
-# 3. check that every Grafana panel's query returns data from the Prometheus that just
+# hypothesis check or comparison fails it only with --strict, passed through "$@"), then one
+# hysteresis loop (fails outside its physics' bounds) and a 2 x 2 map (fails when the model
+# disagrees); 3. check that every Grafana panel's query returns data from the Prometheus that just
 # recorded the matrix (tests/live); 4. remove the stack, whatever happened.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +25,24 @@ status=0
 "$PY" -m experiments matrix --no-start --time-scale "${TIME_SCALE:-0.5}" --no-progress \
     --results "${RESULTS:-results/ci}" "$@" || status=$?
 log "scenario matrix finished in $((SECONDS - started)) s (exit $status)"
+
+# The short form of `make hysteresis`: one loop (fixed, 3 attempts) at the same time scale, on
+# the same stack; it fails when the loop falls outside the bounds its physics sets.
+loop_started=$SECONDS
+loop_status=0
+"$PY" -m experiments hysteresis --no-start --time-scale "${TIME_SCALE:-0.5}" --no-progress \
+    --results "${RESULTS:-results/ci}" experiments/hysteresis/fixed.yaml || loop_status=$?
+log "hysteresis loop finished in $((SECONDS - loop_started)) s (exit $loop_status)"
+[ "$status" -eq 0 ] && status=$loop_status
+
+# The short form of `make map`: 2 x 2 cells, one seed each; it fails when the model agrees
+# with fewer than 90% of the cells off the measured boundary.
+map_started=$SECONDS
+map_status=0
+"$PY" -m experiments map --no-start --time-scale "${TIME_SCALE:-0.5}" --no-progress \
+    --results "${RESULTS:-results/ci}" --min-agreement 0.9 ci || map_status=$?
+log "metastability map finished in $((SECONDS - map_started)) s (exit $map_status)"
+[ "$status" -eq 0 ] && status=$map_status
 
 live_status=0
 STORMLAB_LIVE_PROJECT=$COMPOSE_PROJECT_NAME STORMLAB_LIVE_SINCE=$since \

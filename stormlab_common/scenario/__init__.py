@@ -15,14 +15,21 @@ checked by experiments/validation.py.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from stormlab_common.config import ConfigError, merge_patch, read_yaml_file, validation_problems
 from stormlab_common.model import build, dump, parse, problems_of, schema_of
 from stormlab_common.scenario.file import Check, ScenarioFile, Timeline, VerdictRules
-from stormlab_common.scenario.rules import client_timeout, timeline_problems, window_problems
+from stormlab_common.scenario.ramp import RampLevel, ramp_levels
+from stormlab_common.scenario.rules import (
+    client_timeout,
+    ramp_capacity,
+    ramp_problems,
+    timeline_problems,
+    window_problems,
+)
 from stormlab_common.scenario.schedule import Schedule, scheduled
 
 
@@ -46,6 +53,15 @@ class Scenario(Schedule):
     checks: tuple[dict, ...]
     client_timeout: float
     spec: ScenarioFile  # the file as parsed
+    ramp: tuple[RampLevel, ...] = ()  # a hysteresis run's levels; () for every other run
+
+    def windows(self) -> dict[str, tuple[float, float]]:
+        """A hysteresis run's windows: its first level (the baseline), the ramp, and each branch."""
+        if not self.ramp:
+            return super().windows()
+        first, peak, last = self.ramp[0], [lv for lv in self.ramp if lv.branch == "rising"][-1], self.ramp[-1]
+        return {"rising": (first.start, peak.end), "falling": (peak.end, last.end),
+                "before": (first.start, first.end), "ramp": (first.start, last.end)}
 
 
 def load_scenario(path: str | Path, time_scale: float = 1.0) -> Scenario:
@@ -85,6 +101,7 @@ def parse_scenario(raw: Any, time_scale: float = 1.0, file: str = "<scenario>") 
         raise ConfigError(exc.problems + _rules_of_well_formed_parts(raw, time_scale), source) from None
     scenario = _scenario(spec, time_scale, file, raw["timeline"].get("actions", []))
     problems = timeline_problems(scenario, scenario.client_timeout, scenario.recover_within)
+    problems += ramp_problems(spec, scenario)
     problems += window_problems(dict(enumerate(spec.hypothesis)), scenario)
     if problems:
         raise ConfigError(problems, source)
@@ -93,6 +110,9 @@ def parse_scenario(raw: Any, time_scale: float = 1.0, file: str = "<scenario>") 
 
 def _scenario(spec: ScenarioFile, time_scale: float, file: str, written_actions: list) -> Scenario:
     schedule = scheduled(spec.timeline, time_scale, written_actions)
+    ramp = _ramp(spec, schedule)
+    if ramp:  # a warm-up kept at its 10 s least when scaled may push the last level past the scaled end
+        schedule = replace(schedule, end=max(schedule.end, ramp[-1].end))
     return Scenario(
         **{key: getattr(schedule, key) for key in Schedule.__dataclass_fields__},
         name=spec.name,
@@ -113,7 +133,17 @@ def _scenario(spec: ScenarioFile, time_scale: float, file: str, written_actions:
         checks=tuple(dump(check) for check in spec.hypothesis),
         client_timeout=client_timeout(spec.clients.config),
         spec=spec,
+        ramp=ramp,
     )
+
+
+def _ramp(spec: ScenarioFile, schedule: Schedule) -> tuple[RampLevel, ...]:
+    """The ramp's levels from the end of the warm-up; () without a ramp, or when the device's
+    capacity is not set (ramp_problems says so)."""
+    capacity = ramp_capacity(spec)
+    if spec.ramp is None or capacity is None:
+        return ()
+    return ramp_levels(spec.ramp, schedule.warmup, schedule.time_scale, capacity, spec.clients.count)
 
 
 def _rules_of_well_formed_parts(raw: Any, time_scale: float) -> list[str]:

@@ -17,6 +17,7 @@ from stormlab_common.fields import KEY
 from stormlab_common.model import Meta, Name, Problem
 from stormlab_common.queries import BY_NAME as SERIES
 from stormlab_common.scenario.actions import ActionStep
+from stormlab_common.scenario.ramp import Ramp
 
 Operator = Literal["<", "<=", ">", ">="]
 WINDOW_PATTERN = "^(before|during|after|recovery|final|action:[a-z][a-z0-9_-]*)$"
@@ -155,3 +156,6 @@ class ScenarioFile:
         "the steady-state hypothesis: checks over named windows"))] = ()
     compare: Annotated[tuple[Comparison, ...], Meta(description=(
         "claims across runs, checked in the matrix summary (experiments/summary.py)"))] = ()
+    ramp: Annotated[Ramp | None, Meta(description=(
+        "a hysteresis run: the offered load held at a staircase of levels up past the device's "
+        "capacity and back, instead of a trigger (docs/experiments.md)"))] = None

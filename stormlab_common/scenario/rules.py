@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from stormlab_common.scenario.file import Check
+from stormlab_common.scenario.file import Check, ScenarioFile
 from stormlab_common.scenario.schedule import Schedule
 
 # The shortest "after" window that may be called metastable, in client timeouts.
@@ -75,3 +75,36 @@ def client_timeout(config: object) -> float:
                 (profiles.values() if isinstance(profiles, dict) else ()) if isinstance(profile, dict)]
     numbers = [t for t in timeouts if isinstance(t, int | float) and not isinstance(t, bool) and t > 0]
     return float(max(numbers, default=1.0))
+
+
+def ramp_capacity(spec: ScenarioFile) -> float | None:
+    """The capacity a ramp's levels are fractions of: its device's connection setup rate as the
+    scenario sets it; None when it sets none."""
+    if spec.ramp is None:
+        return None
+    device = spec.topology.devices.get(spec.ramp.device)
+    connections = device.get("connections") if isinstance(device, Mapping) else None
+    rate = connections.get("new_per_second") if isinstance(connections, Mapping) else None
+    return float(rate) if isinstance(rate, int | float) and not isinstance(rate, bool) and rate > 0 else None
+
+
+def ramp_problems(spec: ScenarioFile, s: Schedule) -> list[str]:
+    """A ramp replaces the trigger, needs a capacity to be a fraction of, and must fit the timeline."""
+    ramp = spec.ramp
+    if ramp is None:
+        return []
+    problems = []
+    if spec.timeline.trigger is not None:
+        problems.append("ramp: a hysteresis run ramps the load instead of a trigger; remove timeline.trigger "
+                        "or the ramp")
+    if ramp_capacity(spec) is None:
+        problems.append(f"ramp.device: the scenario sets no connections.new_per_second for device "
+                        f"{ramp.device!r} (topology.devices.{ramp.device}); the ramp's levels are fractions "
+                        "of it")
+    levels, timeline = len(ramp.loads()), spec.timeline
+    needed = timeline.warmup + levels * ramp.hold_seconds  # at full length, as the file gives times
+    if timeline.end < needed - 1e-6:
+        problems.append(f"timeline.end: the ramp's {levels} levels of {ramp.hold_seconds:g} s after the "
+                        f"{timeline.warmup:g} s warm-up end at {needed:g} s; expected timeline.end at least "
+                        f"{needed:g}, got {timeline.end:g}")
+    return problems

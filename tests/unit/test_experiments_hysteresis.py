@@ -5,16 +5,25 @@ from __future__ import annotations
 
 import pytest
 
-from experiments.hysteresis_loop import Level, Point, loop_of, measure, staircase
+from experiments.hysteresis_loop import Point, loop_of, measure
 from experiments.hysteresis_plot import Prediction, draw_loop, draw_overlay
+from stormlab_common.scenario.ramp import Ramp, RampLevel, ramp_levels
 
 CAPACITY = 100.0
 HOLD = 10.0
 UP = [0.2, 0.4, 0.6, 0.8, 1.0, 1.2]
-PATH = UP + UP[-2::-1]  # up to 1.2, back down to 0.2
+RAMP = Ramp(low=0.2, high=1.2, step=0.2, hold_seconds=HOLD)  # up to 1.2, back down to 0.2
 
 
-def lab_series(levels: list[Level], collapse_at: float, recover_below: float) -> dict:
+def staircase(ramp: Ramp = RAMP, start: float = 0.0) -> list[RampLevel]:
+    return list(ramp_levels(ramp, start, 1.0, CAPACITY, client_count=20))
+
+
+def level(load: float, branch: str) -> RampLevel:
+    return RampLevel(load, 0, 1, branch, load * 5)
+
+
+def lab_series(levels: list[RampLevel], collapse_at: float, recover_below: float) -> dict:
     """One sample a second: demand at the level (a transient at each level's start), goodput
     equal to it until the collapse, near zero until the load falls below ``recover_below``."""
     demand, goodput, capacity = [], [], []
@@ -31,7 +40,7 @@ def lab_series(levels: list[Level], collapse_at: float, recover_below: float) ->
 
 
 def test_the_loop_turns_where_goodput_collapses_and_where_it_is_back_for_good():
-    levels = staircase(PATH, start=20, hold_seconds=HOLD)
+    levels = staircase(start=20)
     assert [level.branch for level in levels] == ["rising"] * 6 + ["falling"] * 5
     loop = measure(levels, lab_series(levels, collapse_at=1.0, recover_below=0.35))
     assert loop.collapse_load == pytest.approx(1.0)
@@ -42,7 +51,7 @@ def test_the_loop_turns_where_goodput_collapses_and_where_it_is_back_for_good():
 
 
 def test_no_collapse_is_no_loop_and_a_collapse_that_never_lets_go_is_wider_than_the_ramp():
-    levels = staircase(PATH, start=0, hold_seconds=HOLD)
+    levels = staircase()
     calm = measure(levels, lab_series(levels, collapse_at=9.0, recover_below=0.0))
     assert (calm.collapse_load, calm.recovery_load, calm.width) == (None, None, 0.0)
     stuck = measure(levels, lab_series(levels, collapse_at=1.0, recover_below=0.0))
@@ -50,15 +59,15 @@ def test_no_collapse_is_no_loop_and_a_collapse_that_never_lets_go_is_wider_than_
 
 
 def test_a_level_that_comes_back_and_falls_again_is_not_the_recovery():
-    rising = [Point(Level(x, 0, 1, "rising"), x, x if x < 1 else 0.0) for x in (0.5, 1.0)]
-    falling = [Point(Level(0.8, 0, 1, "falling"), 0.8, 0.8), Point(Level(0.6, 0, 1, "falling"), 0.6, 0.0),
-               Point(Level(0.4, 0, 1, "falling"), 0.4, 0.4)]
+    rising = [Point(level(x, "rising"), x, x if x < 1 else 0.0) for x in (0.5, 1.0)]
+    falling = [Point(level(0.8, "falling"), 0.8, 0.8), Point(level(0.6, "falling"), 0.6, 0.0),
+               Point(level(0.4, "falling"), 0.4, 0.4)]
     loop = loop_of(rising + falling)
     assert loop.collapse_load == 1.0 and loop.recovery_load == 0.4
 
 
 def test_unmeasured_levels_never_count_as_back():
-    levels = staircase([0.5, 1.2, 0.5], start=0, hold_seconds=HOLD)
+    levels = staircase(Ramp(low=0.5, high=1.2, step=0.7, hold_seconds=HOLD))
     series = lab_series(levels, collapse_at=1.0, recover_below=0.0)
     series["goodput"] = [(t, v) for t, v in series["goodput"] if t < 20]  # the last level lost
     loop = measure(levels, series)
@@ -66,7 +75,7 @@ def test_unmeasured_levels_never_count_as_back():
 
 
 def test_the_loop_and_the_overlay_draw_every_branch_with_a_legend():
-    levels = staircase(PATH, start=0, hold_seconds=HOLD)
+    levels = staircase()
     loop = measure(levels, lab_series(levels, collapse_at=1.0, recover_below=0.35))
     figure = draw_loop("fixed, 3 attempts", loop, Prediction([(0.2, 0.2), (1.0, 1.0)], [(1.0, 0.0), (0.3, 0.3)]),
                        attempts_per_request=3)
@@ -75,3 +84,24 @@ def test_the_loop_and_the_overlay_draw_every_branch_with_a_legend():
             "capacity / 3 attempts per request", "collapse_load 1.00", "recovery_load 0.20"} <= set(labels)
     overlay = draw_overlay("three policies", {"naive": loop, "retry-budget": loop})
     assert len(overlay.axes[0].get_legend().get_texts()) == 5
+
+
+def test_the_ramp_goes_up_to_its_high_level_and_back_each_level_an_arrival_rate():
+    levels = ramp_levels(Ramp(low=0.1, high=1.3, step=0.1, hold_seconds=16), 16.0, 0.5, 100.0, 20)
+    assert [lv.load for lv in levels] == pytest.approx([0.1 * i for i in range(1, 14)] +
+                                                       [0.1 * i for i in range(12, 0, -1)])
+    assert [lv.branch for lv in levels].count("rising") == 13
+    # Half length halves the 16 s holds, but a level never settles in under 12 s.
+    assert (levels[0].start, levels[0].end, levels[-1].end) == (16.0, 28.0, 16.0 + 25 * 12)
+    full = ramp_levels(Ramp(low=0.1, high=1.3, step=0.1, hold_seconds=30), 16.0, 0.5, 100.0, 20)
+    assert full[0].end - full[0].start == 15.0
+    assert levels[12].requests_per_second == pytest.approx(1.3 * 100 / 20)
+
+
+@pytest.mark.parametrize(("ramp", "problem"), [
+    (Ramp(low=1.0, high=0.5, step=0.1, hold_seconds=1), "must be above low"),
+    (Ramp(low=0.001, high=3, step=0.001, hold_seconds=1), "expected at most 200"),
+])
+def test_a_ramp_that_cannot_be_run_says_why(ramp, problem):
+    (problems,) = [ramp.check()]
+    assert len(problems) == 1 and problem in problems[0][1]

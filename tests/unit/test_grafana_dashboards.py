@@ -218,7 +218,7 @@ def test_the_runners_annotations_show_on_every_dashboard(name):
 
 
 def test_the_annotation_kinds_are_read_from_the_timeline():
-    assert timeline_event_kinds() == {"start", "trigger", "trigger_end", "action", "end"}
+    assert timeline_event_kinds() == {"start", "trigger", "trigger_end", "action", "level", "end"}
 
 
 # The overview's main panels plot the runner's recorded series, with the same PromQL.
