@@ -12,6 +12,7 @@ from pathlib import Path
 from experiments.figures import loop_of_run
 from experiments.hysteresis_loop import Loop
 from experiments.hysteresis_plot import draw_loop, save
+from experiments.model_view import predicted_loop
 from experiments.report_text import text
 from experiments.run_record import RunRecord
 from experiments.series_math import Series
@@ -49,7 +50,7 @@ def render_loop(record: RunRecord, series: dict[str, Series], plots_dir: Path) -
         return None
     scenario, loop = found
     target.parent.mkdir(parents=True, exist_ok=True)
-    save(draw_loop(f"{scenario.name}: goodput against offered load", loop,
+    save(draw_loop(f"{scenario.name}: goodput against offered load", loop, predicted_loop(scenario),
                    attempts_per_request=attempts_per_request(scenario)), target)
     return FILE
 

@@ -3,6 +3,8 @@ load until it collapses near capacity, and comes back only far lower on the way 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from experiments.hysteresis_loop import Point, loop_of, measure
@@ -105,3 +107,15 @@ def test_the_ramp_goes_up_to_its_high_level_and_back_each_level_an_arrival_rate(
 def test_a_ramp_that_cannot_be_run_says_why(ramp, problem):
     (problems,) = [ramp.check()]
     assert len(problems) == 1 and problem in problems[0][1]
+
+
+def test_the_model_draws_the_same_staircase_beside_the_measured_loop():
+    from experiments.model_view import predicted_loop
+    from stormlab_common.scenario import load_scenario
+
+    scenario = load_scenario(Path(__file__).resolve().parents[2] / "experiments/hysteresis/fixed.yaml", 0.5)
+    prediction = predicted_loop(scenario)
+    assert prediction is not None and len(prediction.rising) == 13 and len(prediction.falling) == 13
+    # up to near capacity goodput follows the load; half way back down it is still collapsed
+    assert all(goodput > 0.5 * load for load, goodput in prediction.rising if load < 0.9)
+    assert all(goodput < 0.5 * load for load, goodput in prediction.falling if 0.45 < load < 0.75)
