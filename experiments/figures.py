@@ -17,15 +17,8 @@ from experiments.hysteresis_loop import Loop
 from experiments.hysteresis_loop import measure as measure_loop
 from experiments.numbers import clean, formatted
 from experiments.run_record import Figure
-from experiments.series_math import (
-    SMOOTHING_SECONDS,
-    Series,
-    Window,
-    aggregate,
-    integral,
-    ratio_of_sums,
-    smoothed,
-)
+from experiments.series_math import Series, Window, aggregate, integral, ratio_of_sums
+from stormlab_common.recovery import SMOOTHING_SECONDS, back_for_good, smoothed
 
 RETRY_WAVE_SECONDS = 5.0  # the surge's first retries: 3 attempts with backoff fit well inside
 CLOSING_SECONDS = 15.0  # scaled with the timeline: the "where it ended up" stretch of goodput_final
@@ -160,16 +153,7 @@ def fall_and_recovery(goodput: Series, baseline: float | None, s,
         return True, None
     line = s.down_fraction * baseline
     inside = [(t, v) for t, v in goodput if window[0] <= t <= window[1]]
-    fell = any(v < line for _t, v in inside)
-    recovered_at = None
-    for t, v in inside:
-        if v < line:
-            recovered_at = None
-        elif recovered_at is None:
-            recovered_at = t
-    if recovered_at is not None and s.end - recovered_at < SMOOTHING_SECONDS:
-        recovered_at = None  # back only in the last moments: not yet shown to hold
-    return fell, recovered_at
+    return any(v < line for _t, v in inside), back_for_good(inside, line, s.end)
 
 
 def _baseline(s, goodput: Series) -> float | None:

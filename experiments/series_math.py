@@ -9,7 +9,6 @@ import math
 
 Series = list[tuple[float, float]]
 Window = tuple[float, float]
-SMOOTHING_SECONDS = 4.0
 
 
 def values_in(series: Series, window: Window) -> list[float]:
@@ -29,20 +28,6 @@ def aggregate(series: Series, window: Window, how: str = "mean") -> float | None
     if how == "max":
         return max(values)
     return values[-1]  # last
-
-
-def smoothed(series: Series, seconds: float = SMOOTHING_SECONDS) -> Series:
-    """A trailing mean over ``seconds``: what "goodput at t" means in a verdict. Each mean is
-    summed afresh (fsum), so a window of zeros averages to 0.0 exactly, not to the -1e-15 a
-    running total drifts to (which printed as "-0.0")."""
-    clean = [(t, v) for t, v in series if not math.isnan(v)]
-    out, start = [], 0
-    for end, (t, _v) in enumerate(clean):
-        while clean[start][0] < t - seconds:
-            start += 1
-        window = [value for _t, value in clean[start:end + 1]]
-        out.append((t, math.fsum(window) / len(window)))
-    return out
 
 
 def ratio_of_sums(numerator: Series, denominator: Series, window: Window) -> float | None:

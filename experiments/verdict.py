@@ -21,7 +21,8 @@ from experiments.figures import WINDOWS, fall_and_recovery, figure_records, meas
 from experiments.numbers import formatted
 from experiments.population import fewer_clients
 from experiments.run_record import Figure, Verdict
-from experiments.series_math import SMOOTHING_SECONDS, Series, smoothed
+from experiments.series_math import Series
+from stormlab_common.recovery import SMOOTHING_SECONDS, smoothed
 from stormlab_common.scenario import Scenario
 
 

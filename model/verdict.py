@@ -17,8 +17,7 @@ from dataclasses import dataclass
 
 from model.inputs import ModelInputs
 from model.trace import Trace, rate_series
-
-SMOOTHING_SECONDS = 4.0
+from stormlab_common.recovery import SMOOTHING_SECONDS, back_for_good, smoothed
 
 
 @dataclass(frozen=True)
@@ -30,17 +29,6 @@ class Verdict:
 
 
 Series = list[tuple[float, float]]
-
-
-def smoothed(series: Series, seconds: float = SMOOTHING_SECONDS) -> Series:
-    out, start, total = [], 0, 0.0
-    for end, (t, value) in enumerate(series):
-        total += value
-        while series[start][0] < t - seconds:
-            total -= series[start][1]
-            start += 1
-        out.append((t, max(0.0, total / (end - start + 1))))  # counts: no float dust below 0
-    return out
 
 
 def judge(inputs: ModelInputs, trace: Trace) -> Verdict:
@@ -65,14 +53,7 @@ def judge(inputs: ModelInputs, trace: Trace) -> Verdict:
         low = min((v for _, v in inside), default=baseline)
         return Verdict("stable", f"goodput never fell below {line:.1f} req/s ({rules.down_fraction:.0%} of "
                                  f"{baseline:.1f}); lowest {low:.1f}", baseline, None)
-    recovered_at = None
-    for t, v in inside:
-        if v < line:
-            recovered_at = None
-        elif recovered_at is None:
-            recovered_at = t
-    if recovered_at is not None and inputs.end - recovered_at < SMOOTHING_SECONDS:
-        recovered_at = None
+    recovered_at = back_for_good(inside, line, inputs.end)
     reference = inputs.recovery_reference()
     allowed = min(rules.recover_within, inputs.end - reference)
     since = "the last action" if inputs.actions else "the trigger ended"

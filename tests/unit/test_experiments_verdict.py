@@ -5,8 +5,9 @@ import math
 import pytest
 
 from experiments.checks import evaluate_checks
-from experiments.series_math import ratio_of_sums, smoothed
+from experiments.series_math import ratio_of_sums
 from experiments.verdict import judge
+from stormlab_common.recovery import smoothed
 from stormlab_common.scenario import parse_scenario
 
 SCENARIO = {

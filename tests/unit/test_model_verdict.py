@@ -2,8 +2,9 @@
 
 from model.inputs import Call, Clients, ModelInputs, Profile, Route, Rules, Trigger
 from model.trace import Trace, rate_series
-from model.verdict import judge, smoothed
+from model.verdict import judge
 from stormlab_common.contracts.policies import NaiveParams
+from stormlab_common.recovery import smoothed
 
 
 def inputs(trigger=True, end=100.0, actions=()):
