@@ -11,7 +11,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help venv images up down ps logs demo reset traffic test test-unit test-integration test-experiments hysteresis map experiment require-exp experiments validate fuzz-apis test-debian lint check-config bench-startup bench-proxy bench-services bench-clients trigger clean
+.PHONY: help venv images up down ps logs demo reset traffic test test-unit test-kernel test-integration test-experiments hysteresis map experiment require-exp experiments validate fuzz-apis test-debian lint check-config bench-startup bench-proxy bench-services bench-clients trigger clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -60,10 +60,13 @@ reset: venv ## put the running stack's live settings back to what its files defi
 traffic: up ## steady traffic through the stack for a minute (no storm), with a live summary
 	python3 tools/traffic.py
 
-test: lint test-unit test-integration test-experiments ## everything CI runs: lint, unit, integration tests and the scenario matrix
+test: lint test-unit test-kernel test-integration test-experiments ## everything CI runs: lint, unit, kernel and integration tests and the scenario matrix
 
 test-unit: venv ## unit tests (no Docker needed)
 	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+
+test-kernel: venv ## the kernel device (router/) against the real kernel in network namespaces: root, ip and nft, no Docker
+	$(PY) -m pytest tests/kernel $(PYTEST_ARGS)
 
 test-integration: venv images check-config ## start the real stack in a throwaway project and test it
 	$(PY) -m pytest tests/integration $(PYTEST_ARGS)

@@ -99,10 +99,12 @@ FIGURES: tuple[FigureSpec, ...] = (
                GOODPUT, "since the trigger", "time to recover"),
     # A hysteresis run's loop (experiments/hysteresis_loop.py), in fractions of the device's capacity.
     FigureSpec("collapse_load", "of capacity",
-               "offered load of the first level, on the way up, whose goodput fell below down_fraction of it",
+               "on the way up, between the last level still up and the first whose goodput fell below "
+               "down_fraction of its offered load: the mean of their two offered loads",
                LOOP, "ramp", "collapse load", "ramp"),
     FigureSpec("recovery_load", "of capacity",
-               "offered load of the first level, on the way down, from which goodput was back for good",
+               "on the way down, between the last level still down and the first from which goodput was "
+               "back for good: the mean of their two offered loads",
                LOOP, "ramp", "recovery load", "ramp"),
     FigureSpec("loop_width", "of capacity",
                "collapse_load - recovery_load: the loads at which the system is metastable (0: no collapse; "

@@ -7,12 +7,13 @@ the mean offered load (the clients' first tries, ``demand``) and the mean goodpu
 settled part of its hold (the last ``settled_share`` of it, when the system is near its
 steady state at that load), both divided by the device's capacity.
 
-Two figures say where the loop is:
+Two figures say where the loop is (their rules in stormlab_common/loop_rule.py, which the
+model's predicted loop follows too):
 
-- ``collapse_load``: on the rising branch, the offered load of the first level whose goodput
-  fell below ``down_fraction`` of what was offered;
-- ``recovery_load``: on the falling branch, after the collapse, the offered load of the first
-  level whose goodput was back above that line, for good (every lower level too).
+- ``collapse_load``: on the rising branch, between the last level still up and the first
+  whose goodput fell below ``down_fraction`` of what was offered (the mean of their loads);
+- ``recovery_load``: on the falling branch, after the collapse, between the last level still
+  down and the first whose goodput was back above that line for good (every lower level too).
 
 With retries that multiply the load once the device is congested, the collapse comes near
 capacity and the recovery only below ``capacity / attempts per request``: the width of the
@@ -27,6 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from experiments.series_math import Series, aggregate
+from stormlab_common.loop_rule import StairPoint, edges
 from stormlab_common.scenario.ramp import RampLevel
 
 
@@ -38,9 +40,11 @@ class Point:
 
     def is_down(self, down_fraction: float) -> bool | None:
         """Whether goodput was below ``down_fraction`` of the offered load; None when unmeasured."""
-        if self.offered is None or self.goodput is None or self.offered <= 0:
-            return None
-        return self.goodput < down_fraction * self.offered
+        return self.stair_point.is_down(down_fraction)
+
+    @property
+    def stair_point(self) -> StairPoint:
+        return StairPoint(self.offered, self.goodput, self.level.branch == "rising")
 
 
 @dataclass(frozen=True)
@@ -77,15 +81,8 @@ def measure(levels: Sequence[RampLevel], series: dict[str, Series], *, settled_s
 
 def loop_of(points: list[Point], down_fraction: float = 0.5) -> Loop:
     """Where the points collapse on the way up and come back on the way down."""
-    rising = [p for p in points if p.level.branch == "rising"]
-    falling = [p for p in points if p.level.branch == "falling"]
-    collapsed = next((p for p in rising if p.is_down(down_fraction)), None)
-    if collapsed is None:
-        return Loop(tuple(points), None, None)
-    # Back "for good": this level and every lower one on the way down are up again.
-    recovery = next((point for i, point in enumerate(falling)
-                     if all(p.is_down(down_fraction) is False for p in falling[i:])), None)
-    return Loop(tuple(points), collapsed.offered, None if recovery is None else recovery.offered)
+    collapse, recovery = edges([p.stair_point for p in points], down_fraction)
+    return Loop(tuple(points), collapse, recovery)
 
 
 def _mean(samples: Series, window: tuple[float, float]) -> float | None:

@@ -69,8 +69,10 @@ def loop_section(record: RunRecord, file: str | None, image_src: Callable[[str],
         text(f"Each point is one level of the ramp: the offered load (the clients' first tries) and the "
              f"goodput over the settled part of its hold, both as fractions of the device's capacity. "
              f"Goodput collapsed at {said(collapse)} x capacity on the way up and was back for good at "
-             f"{said(recovery)} on the way down: loop width {said(width)}. Between those two loads the "
-             f"system holds either state, and which one depends on where it came from."),
+             f"{said(recovery)} on the way down: loop width {said(width)}. Each load is where the staircase "
+             f"turned, the mean of the two levels' loads either side of it (the edge lies between them). "
+             f"Between those two loads the system holds either state, and which one depends on where it "
+             f"came from."),
         f"![the hysteresis loop]({image_src(file)})",
     ])
 

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from experiments.hysteresis_plot import draw_overlay, save
 from experiments.hysteresis_report import attempts_per_request, loop_of_record
+from experiments.model_view import predicted_loop_line
 from experiments.results_io import read_series_csv, write_text_atomic
 from experiments.run_record import load_record
 
@@ -59,8 +60,11 @@ def write_loops(run_dirs: list[Path], results: Path) -> Path:
                                 loop.width)
         failed += sum(bound.holds is not True for bound in bounds)
         verdict = record.verdict.verdict if record.verdict else "none"
-        rows.append(f"| {scenario.name} | {_load(loop.collapse_load)} | {_load(loop.recovery_load)} | "
+        hold = scenario.ramp[0].end - scenario.ramp[0].start
+        rows.append(f"| {scenario.name} | {len(scenario.ramp)} of {hold:g} s | {_load(loop.collapse_load)} | "
+                    f"{_load(loop.recovery_load)} | "
                     f"{_load(loop.width)} | {verdict} (expected {scenario.expected_verdict}) | "
+                    f"{predicted_loop_line(scenario)} | "
                     + "; ".join(f"{b.claim}: {_said(b.holds)}" for b in bounds) + " |")
     out = Path(results) / f"hysteresis-{run_dirs[0].name.split('-')[0]}"
     out.mkdir(parents=True, exist_ok=True)
@@ -71,8 +75,9 @@ def write_loops(run_dirs: list[Path], results: Path) -> Path:
     write_text_atomic(summary, "\n".join([
         "# Hysteresis loops", "",
         "Loads as fractions of the device's capacity. ![overlay](overlay.png)", "",
-        "| scenario | collapse_load | recovery_load | loop width | verdict | the physics |",
-        "| --- | --- | --- | --- | --- | --- |", *rows, "",
+        "| scenario | levels | collapse_load | recovery_load | loop width | verdict | the model: collapse / "
+        "recovery (width): verdict | the physics |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |", *rows, "",
         f"{failed} bound(s) not met." if failed else "Every bound met.", ""]))
     return summary
 

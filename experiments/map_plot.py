@@ -39,6 +39,7 @@ def draw_maps(maps: Sequence[tuple[MapPlan, MapStore, Boundary | None]]) -> Figu
     for ax, (plan, store, predicted) in zip(axes, maps, strict=True):
         image = _draw(ax, plan, store, predicted)
     figure.colorbar(image, ax=list(axes), label="share of runs metastable")
+    figure.subplots_adjust(bottom=0.2)  # room for the legends under the axes
     return figure
 
 
@@ -69,7 +70,8 @@ def _draw(ax, plan: MapPlan, store: MapStore, predicted):
     ax.set_ylabel(AXES[plan.spec.y.vary])
     ax.set_title(f"{plan.spec.name}: share of runs metastable", loc="left")
     if boundary or predicted or extra:
-        ax.legend(loc="upper left", fontsize=8)
+        # below the axes, never over a cell's count
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.11), ncol=3, fontsize=8, frameon=False)
     return image
 
 

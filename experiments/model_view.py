@@ -1,7 +1,7 @@
 """What the model (model/, docs/model.md) predicts for a run, for the report to show beside
 the measured verdict. The model reads the scenario as the run recorded it; a model that
-cannot say (a hysteresis run, a record from a format since changed, any failure) says
-nothing, and the report is written all the same."""
+cannot say (a record from a format since changed, any failure) says nothing, and the report
+is written all the same."""
 
 from __future__ import annotations
 
@@ -10,10 +10,12 @@ from stormlab_common.scenario import Scenario, parse_scenario
 
 
 def predicted_verdict(scenario: Scenario) -> str | None:
+    if scenario.ramp:  # a hysteresis run: the verdict of the loop the model walks
+        from model.loop_prediction import predict_loop
+
+        return predict_loop(scenario).verdict
     from model.predict import predict_scenario
 
-    if scenario.ramp:  # the model predicts verdicts of triggered runs; a loop has its own figures
-        return None
     return predict_scenario(scenario).verdict
 
 
@@ -30,14 +32,27 @@ def predicted_loop(scenario: Scenario):
     from experiments.hysteresis_plot import Prediction
 
     try:
-        from model.from_scenario import inputs_from_scenario
-        from model.loop import ramp
+        from model.loop_prediction import predict_loop
 
-        spec, levels = scenario.spec.ramp, scenario.ramp
-        steps = ramp(inputs_from_scenario(scenario), low=spec.low, high=spec.high, step=spec.step,
-                     hold=levels[0].end - levels[0].start, seed=scenario.seed)
+        steps = predict_loop(scenario).steps
     except Exception:  # the prediction is an aside: never the reason a plot is missing
         return None
     rising = [(step.load, step.goodput) for step in steps if step.rising]
     falling = rising[-1:] + [(step.load, step.goodput) for step in steps if not step.rising]
     return Prediction(rising, falling, "model (the same staircase)")
+
+
+def predicted_loop_line(scenario: Scenario) -> str:
+    """The model's loop for a hysteresis run, in one cell: "1.10 / 0.92 (0.17): recovered"."""
+    try:
+        from model.loop_prediction import predict_loop
+
+        found = predict_loop(scenario)
+    except Exception:  # the prediction is an aside: never the reason a summary is missing
+        return "none"
+    width = "never closed" if found.width is None else f"{found.width:.2f}"
+    return f"{_load(found.collapse_load)} / {_load(found.recovery_load)} ({width}): {found.verdict}"
+
+
+def _load(value: float | None) -> str:
+    return "none" if value is None else f"{value:.2f}"

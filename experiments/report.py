@@ -8,7 +8,8 @@ everything with no network and no sibling files.
 A run that was interrupted or failed still gets a report: every section that has nothing
 to show says so, and a warning at the top says the results are partial and why.
 
-    python -m experiments.report RUN_DIR    # re-render an existing run
+    python -m experiments.report RUN_DIR              # re-render an existing run
+    python -m experiments.report --rejudge RUN_DIR    # and measure its figures and verdict anew
 """
 
 from __future__ import annotations
@@ -43,6 +44,30 @@ blockquote { margin: 1rem 0; padding: .6rem 1rem; border-left: 5px solid #888; b
 img { max-width: 100%; height: auto; }
 code { background: #f3f3f3; padding: 0 .2rem; }
 """
+
+
+def rejudge(run_dir: Path) -> RunRecord:
+    """Measures a complete run's figures, verdict and checks anew from its recorded series,
+    with the rules as they are now (a figure's definition may have changed since it ran), and
+    saves them in run.json. Raises RunFileError when the run cannot be judged again."""
+    from experiments.outcome import analysed
+    from stormlab_common.config import ConfigError
+    from stormlab_common.scenario import parse_scenario
+
+    run_dir = Path(run_dir)
+    record = load_record(run_dir)
+    if record.status != "complete":
+        raise RunFileError(f"{run_dir}: the run is {record.status}, not complete: there is nothing "
+                           "to judge again")
+    try:
+        scenario = parse_scenario(record.scenario.raw, record.time_scale, record.scenario.file)
+    except ConfigError as exc:
+        raise RunFileError(f"{run_dir}: its scenario no longer reads: {exc}") from exc
+    judged = analysed(record, scenario, read_series_csv(run_dir / record.artifacts.series))
+    if judged.status != "complete":
+        raise RunFileError(f"{run_dir}: {judged.error}")
+    save_record(run_dir, judged)
+    return judged
 
 
 def write_report(run_dir: Path) -> RunRecord:
@@ -139,8 +164,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m experiments.report",
                                      description="Render a run directory's plots, report.md and report.html.")
     parser.add_argument("run_dir", metavar="RUN_DIR", type=Path, help="a run directory holding run.json")
+    parser.add_argument("--rejudge", action="store_true",
+                        help="first measure the figures and the verdict anew from the recorded series")
     args = parser.parse_args(argv)
     try:
+        if args.rejudge:
+            before = load_record(args.run_dir).verdict
+            after = rejudge(args.run_dir).verdict
+            print(f"verdict: {before.verdict if before else 'none'} -> {after.verdict if after else 'none'}"
+                  f"{f' ({after.reason})' if after else ''}")
         write_report(args.run_dir)
     except RunFileError as exc:
         print(f"error: {exc}", file=sys.stderr)

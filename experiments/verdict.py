@@ -22,6 +22,7 @@ from experiments.numbers import formatted
 from experiments.population import fewer_clients
 from experiments.run_record import Figure, Verdict
 from experiments.series_math import Series
+from stormlab_common.loop_rule import loop_verdict
 from stormlab_common.recovery import SMOOTHING_SECONDS, smoothed
 from stormlab_common.scenario import Scenario
 
@@ -80,7 +81,7 @@ def _loop_verdict(s: Scenario, values: dict[str, float | None]) -> Verdict:
         return _verdict(s, "metastable", f"{fell} never came back on the way down to "
                                          f"{s.ramp[-1].load:g} x capacity")
     came_back = f"{fell} came back at {recovery:.2f} on the way down: a loop {width:.2f} of capacity wide"
-    if width is not None and width >= bound:
+    if loop_verdict(collapse, recovery, bound) == "metastable":
         return _verdict(s, "metastable", f"{came_back} (at least {bound:g}: between the two loads both "
                                          "states hold)")
     return _verdict(s, "recovered", f"{came_back} (under {bound:g}: it lets go about where it broke)")

@@ -4,7 +4,8 @@
     python -m model loop --policy fixed [--set max_attempts=3] [--lab FILE] [--ramp]
     python -m model boundary experiments/capped-retries.yaml [--loads 0.2,0.4,0.6] [--axis duration]
 
-``predict`` ends with the line ``verdict: <stable|recovered|metastable>``. Bad input (a
+``predict`` on a hysteresis file (``ramp:``) walks its staircase and gives the loop's two
+loads. It ends with the line ``verdict: <stable|recovered|metastable>``. Bad input (a
 missing file, an invalid scenario or policy): one line on stderr, exit status 2.
 """
 
@@ -52,10 +53,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _predict(args) -> int:
+    scenario = _scenario(args.file, args.time_scale)
+    if scenario.ramp:  # a hysteresis file: the loop its staircase draws
+        from model.loop_prediction import predict_loop
+
+        print(predict_loop(scenario, seed=args.seed).text())
+        return 0
     from model.predict import predict_scenario
 
-    prediction = predict_scenario(_scenario(args.file, args.time_scale), seed=args.seed)
-    print(prediction.text())
+    print(predict_scenario(scenario, seed=args.seed).text())
     return 0
 
 

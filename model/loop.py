@@ -97,8 +97,10 @@ def recovers(inputs: ModelInputs, load: float, hold: float, seed: int | None = N
 
 
 def ramp(lab: ModelInputs, policy: Any | None = None, *, low: float = 0.05, high: float = 1.25,
-         step: float = 0.05, hold: float = 10.0, seed: int | None = None) -> list[Step]:
-    """The staircase: up from ``low`` to ``high`` and back, each load held ``hold`` s."""
+         step: float = 0.05, hold: float = 10.0, seed: int | None = None,
+         settled_share: float = 0.5) -> list[Step]:
+    """The staircase: up from ``low`` to ``high`` and back, each load held ``hold`` s and
+    measured over the last ``settled_share`` of it."""
     inputs = loop_inputs(lab, policy)
     levels = [low + index * step for index in range(round((high - low) / step) + 1)]
     counts = [_count(inputs, level) for level in levels]
@@ -111,7 +113,7 @@ def ramp(lab: ModelInputs, policy: Any | None = None, *, low: float = 0.05, high
     capacity = inputs.capacity
     steps = []
     for index in range(len(counts)):
-        start, end = index * hold + hold / 2, (index + 1) * hold
+        start, end = (index + 1 - settled_share) * hold, (index + 1) * hold
         steps.append(Step((trace.mean("demand", start, end) or 0.0) / capacity,
                           (trace.mean("goodput", start, end) or 0.0) / capacity, index < len(levels)))
     return steps

@@ -14,10 +14,10 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 from prometheus_client import CollectorRegistry
 
-from proxy.admin_body import BodyRefused, json_object
-from proxy.openapi import openapi_document
+from proxy.openapi import EXAMPLES, openapi_document
 from proxy.topology import Conflict, NotFound, Topology
 from stormlab_common.config import ConfigError
+from stormlab_common.json_body import BodyRefused, json_object
 from stormlab_common.time_slots import SLOT_SECONDS, WINDOW_EXPECTED, parse_window
 from stormlab_common.web import app_key, json_error, metrics_handler
 
@@ -132,15 +132,15 @@ async def get_link(request: web.Request) -> web.Response:
 
 
 async def patch_settings(request: web.Request) -> web.Response:
-    return _ok(request.app[TOPOLOGY].update_settings(await json_object(request)))
+    return _ok(request.app[TOPOLOGY].update_settings(await json_object(request, EXAMPLES)))
 
 
 async def create_device(request: web.Request) -> web.Response:
-    return _ok(request.app[TOPOLOGY].create_device(await json_object(request)), status=201)
+    return _ok(request.app[TOPOLOGY].create_device(await json_object(request, EXAMPLES)), status=201)
 
 
 async def patch_device(request: web.Request) -> web.Response:
-    body = await json_object(request)
+    body = await json_object(request, EXAMPLES)
     return _ok(request.app[TOPOLOGY].update_device(request.match_info["name"], body))
 
 
@@ -150,11 +150,11 @@ async def delete_device(request: web.Request) -> web.Response:
 
 
 async def create_link(request: web.Request) -> web.Response:
-    return _ok(await request.app[TOPOLOGY].create_link(await json_object(request)), status=201)
+    return _ok(await request.app[TOPOLOGY].create_link(await json_object(request, EXAMPLES)), status=201)
 
 
 async def patch_link(request: web.Request) -> web.Response:
-    body = await json_object(request)
+    body = await json_object(request, EXAMPLES)
     return _ok(await request.app[TOPOLOGY].update_link(request.match_info["name"], body))
 
 

@@ -6,10 +6,19 @@ from __future__ import annotations
 
 from functools import cache
 
-from proxy.admin_body import EXAMPLES, JSON, MAX_BODY_BYTES, MERGE_PATCH
 from proxy.openapi_schemas import component_schemas, ref
 from stormlab_common.config import NAME_SCHEMA
+from stormlab_common.json_body import JSON, MAX_BODY_BYTES, MERGE_PATCH, Examples
 from stormlab_common.time_slots import KEEP_SECONDS, SLOT_SECONDS
+
+# What each endpoint taking a body takes, by example: in its refusals and in this document.
+EXAMPLES: Examples = {
+    ("PATCH", "/settings"): {"connect_timeout_seconds": 1.0},
+    ("POST", "/devices"): {"name": "dns-path"},
+    ("PATCH", "/devices/{name}"): {"downstream": {"bytes_per_second": 1000000}},
+    ("POST", "/links"): {"name": "extra", "listen_port": 0, "upstream": "127.0.0.1:9"},
+    ("PATCH", "/links/{name}"): {"faults": {"slow": {"type": "latency", "latency_seconds": 0.05}}},
+}
 
 STATUSES = {
     200: "done", 201: "created", 204: "done",

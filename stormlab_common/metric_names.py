@@ -43,6 +43,10 @@ PROXY_LIMIT_NEW_CONNECTIONS_PER_SECOND = "stormlab_proxy_limit_new_connections_p
 PROXY_LIMIT_ACTIVE_CONNECTIONS = "stormlab_proxy_limit_active_connections"
 PROXY_LIMIT_BACKLOG_CONNECTIONS = "stormlab_proxy_limit_backlog_connections"
 
+# The kernel device (router/) exports the proxy's names where they mean the same, and these:
+ROUTER_QUEUE_DROPS = "stormlab_router_queue_dropped_packets_total"
+ROUTER_SHAPED_BYTES = "stormlab_router_shaped_bytes_total"
+
 # services: the main-network services the internal clients depend on
 SERVICE_REQUESTS = "stormlab_service_requests_total"
 SERVICE_REQUEST_DURATION = "stormlab_service_request_duration_seconds"

@@ -45,9 +45,11 @@ def test_the_loop_turns_where_goodput_collapses_and_where_it_is_back_for_good():
     levels = staircase(start=20)
     assert [level.branch for level in levels] == ["rising"] * 6 + ["falling"] * 5
     loop = measure(levels, lab_series(levels, collapse_at=1.0, recover_below=0.35))
-    assert loop.collapse_load == pytest.approx(1.0)
-    assert loop.recovery_load == pytest.approx(0.2)  # 0.4 stays collapsed: 0.4 >= 0.35
-    assert loop.width == pytest.approx(0.8)
+    # Each edge lies between two levels: up at 0.8 and down at 1.0 on the way up; on the way
+    # down 0.4 stays collapsed (0.4 >= 0.35) and 0.2 is back.
+    assert loop.collapse_load == pytest.approx(0.9)
+    assert loop.recovery_load == pytest.approx(0.3)
+    assert loop.width == pytest.approx(0.6)
     # The settled part only: each level's transient (its first 3 s) is left out.
     assert [p.offered for p in loop.branch("rising")] == pytest.approx(UP)
 
@@ -57,7 +59,7 @@ def test_no_collapse_is_no_loop_and_a_collapse_that_never_lets_go_is_wider_than_
     calm = measure(levels, lab_series(levels, collapse_at=9.0, recover_below=0.0))
     assert (calm.collapse_load, calm.recovery_load, calm.width) == (None, None, 0.0)
     stuck = measure(levels, lab_series(levels, collapse_at=1.0, recover_below=0.0))
-    assert stuck.collapse_load == pytest.approx(1.0) and stuck.recovery_load is None and stuck.width is None
+    assert stuck.collapse_load == pytest.approx(0.9) and stuck.recovery_load is None and stuck.width is None
 
 
 def test_a_level_that_comes_back_and_falls_again_is_not_the_recovery():
@@ -65,7 +67,7 @@ def test_a_level_that_comes_back_and_falls_again_is_not_the_recovery():
     falling = [Point(level(0.8, "falling"), 0.8, 0.8), Point(level(0.6, "falling"), 0.6, 0.0),
                Point(level(0.4, "falling"), 0.4, 0.4)]
     loop = loop_of(rising + falling)
-    assert loop.collapse_load == 1.0 and loop.recovery_load == 0.4
+    assert loop.collapse_load == pytest.approx(0.75) and loop.recovery_load == pytest.approx(0.5)
 
 
 def test_unmeasured_levels_never_count_as_back():
@@ -73,7 +75,7 @@ def test_unmeasured_levels_never_count_as_back():
     series = lab_series(levels, collapse_at=1.0, recover_below=0.0)
     series["goodput"] = [(t, v) for t, v in series["goodput"] if t < 20]  # the last level lost
     loop = measure(levels, series)
-    assert loop.collapse_load == pytest.approx(1.2) and loop.recovery_load is None
+    assert loop.collapse_load == pytest.approx(0.85) and loop.recovery_load is None
 
 
 def test_the_loop_and_the_overlay_draw_every_branch_with_a_legend():
@@ -83,7 +85,7 @@ def test_the_loop_and_the_overlay_draw_every_branch_with_a_legend():
                        attempts_per_request=3)
     labels = [text.get_text() for text in figure.axes[0].get_legend().get_texts()]
     assert {"measured, load rising", "measured, load falling", "model, rising", "model, falling",
-            "capacity / 3 attempts per request", "collapse_load 1.00", "recovery_load 0.20"} <= set(labels)
+            "capacity / 3 attempts per request", "collapse_load 0.90", "recovery_load 0.30"} <= set(labels)
     overlay = draw_overlay("three policies", {"naive": loop, "retry-budget": loop})
     assert len(overlay.axes[0].get_legend().get_texts()) == 5
 

@@ -226,3 +226,28 @@ def test_re_rendering_the_example_writes_it_as_the_current_format_and_loses_noth
     assert json.loads((run_dir / "run.json").read_text())["format"] == 2
     assert load_record(run_dir) == written
     assert replace(written, artifacts=original.artifacts) == original
+
+
+def test_rejudge_measures_the_figures_and_the_verdict_anew_from_the_recorded_series(tmp_path, capsys):
+    run_dir = tmp_path / "storm"
+    shutil.copytree(ROOT / "tests/unit/runs/retry-storm-ci", run_dir)
+    recorded = json.loads((run_dir / "run.json").read_text())
+    tampered = {**recorded, "verdict": {**recorded["verdict"], "verdict": "stable", "matches": False,
+                                       "reason": "tampered"},
+                "figures": {}}
+    (run_dir / "run.json").write_text(json.dumps(tampered))
+    assert main(["--rejudge", str(run_dir)]) == 0
+    assert capsys.readouterr().out.startswith("verdict: stable -> metastable (")
+    judged = json.loads((run_dir / "run.json").read_text())
+    assert judged["verdict"] == recorded["verdict"]
+    # the same values; a figure's unit or meaning may read as the rules now word it
+    assert {k: f["value"] for k, f in judged["figures"].items()} == \
+        {k: f["value"] for k, f in recorded["figures"].items()}
+    assert judged["figures"]["capacity"]["unit"] == "attempts/s"  # once "req/s"
+    assert "**Verdict: metastable**" in (run_dir / "report.md").read_text()
+
+
+def test_rejudge_refuses_a_run_that_did_not_complete(tmp_path, capsys):
+    run_dir = make_run(tmp_path / "run", partial_run(), SMALL)
+    assert main(["--rejudge", str(run_dir)]) == 2
+    assert "the run is interrupted, not complete" in capsys.readouterr().err

@@ -22,6 +22,16 @@ def test_predict_at_a_time_scale(capsys):
     assert capsys.readouterr().out.splitlines()[-1] == "verdict: recovered"
 
 
+def test_predict_on_a_hysteresis_file_walks_its_staircase_and_judges_the_loop(capsys):
+    assert main(["predict", str(EXPERIMENTS / "hysteresis/fixed.yaml"), "--time-scale", "0.5"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == "verdict: metastable"
+    levels = [line for line in out if line.startswith(("  up", "  down"))]
+    assert len(levels) == 13 + 12  # up from 0.1 to 1.3 in steps of 0.1, and back down
+    collapse, recovery = (float(line.split()[1]) for line in out if line.startswith(("collapse_load", "recovery_load")))
+    assert 0.8 <= collapse <= 1.35 and recovery <= 0.5  # three attempts each: it lets go far lower
+
+
 @pytest.mark.parametrize("args", [["predict", "no/such/file.yaml"],
                                   ["predict", str(ROOT / "tests/scenarios/invalid/several-mistakes.yaml")],
                                   ["predict", str(EXPERIMENTS / "retry-storm.yaml"), "--time-scale", "0"],

@@ -6,7 +6,7 @@ import json
 import pytest
 
 from proxy.admin import make_admin_app
-from proxy.admin_body import MAX_BODY_BYTES
+from stormlab_common.json_body import MAX_BODY_BYTES
 from tests.unit.proxy_support import running_proxy
 
 JSON = {"Content-Type": "application/json"}

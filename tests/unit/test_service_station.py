@@ -42,8 +42,9 @@ async def test_throughput_is_workers_over_service_time():
     elapsed = time.monotonic() - started
     assert results == [Served("done")] * 100
     # 100 requests, 4 at a time, 20 ms each: 0.5 s. Timer slack does not add up (a worker
-    # starts its next job from when it should have been free); a loaded machine may add some.
-    assert 0.5 - 0.01 <= elapsed < 0.5 + 0.25
+    # starts its next job from when it should have been free); a loaded machine may add some
+    # (a stall of ~0.3 s seen once under load). Under 0.9 s still rules out 2 workers (1.0 s).
+    assert 0.5 - 0.01 <= elapsed < 0.5 + 0.4
     assert registry.get_sample_value("stormlab_service_queue_wait_seconds_count",
                                      {"service": "api", "endpoint": "work", "replica": "r1"}) == 100
     assert metric(registry, "stormlab_service_queued_requests") == 0

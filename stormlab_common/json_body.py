@@ -1,32 +1,28 @@
-"""A request body as the admin API takes it: at most MAX_BODY_BYTES of UTF-8 JSON holding one
-object, sent as application/json (or, for a PATCH, application/merge-patch+json; a request
-without a Content-Type is taken as JSON). Anything else is refused before it reaches the
-state, with what is expected: an example of what the endpoint takes, and what was sent in
-JSON's words (a sender wrote ``[]`` or ``null``, not Python's ``list`` or ``NoneType``)."""
+"""A request body as the devices' control APIs take it (the proxy's, proxy/admin.py, and the
+kernel device's, router/agent.py: the same rules, so the same answers): at most
+MAX_BODY_BYTES of UTF-8 JSON holding one object, sent as application/json (or, for a PATCH,
+application/merge-patch+json; a request without a Content-Type is taken as JSON). Anything
+else is refused before it reaches the state, with what is expected: an example of what the
+endpoint takes (each API gives its own, by method and route), and what was sent in JSON's
+words (a sender wrote ``[]`` or ``null``, not Python's ``list`` or ``NoneType``)."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from aiohttp import web
 
-from proxy.config import non_finite, whole_numbers
 from stormlab_common.config import ConfigError
+from stormlab_common.contracts.proxy_numbers import non_finite, whole_numbers
 from stormlab_common.wording import json_kind
 
 MAX_BODY_BYTES = 65536
 MAX_DEPTH = 32  # far more than any config needs; bounds the work of checking and describing it
 JSON = "application/json"
 MERGE_PATCH = "application/merge-patch+json"
-# What each endpoint taking a body takes, by example: in its refusals and in /openapi.json.
-EXAMPLES: dict[tuple[str, str], dict] = {
-    ("PATCH", "/settings"): {"connect_timeout_seconds": 1.0},
-    ("POST", "/devices"): {"name": "dns-path"},
-    ("PATCH", "/devices/{name}"): {"downstream": {"bytes_per_second": 1000000}},
-    ("POST", "/links"): {"name": "extra", "listen_port": 0, "upstream": "127.0.0.1:9"},
-    ("PATCH", "/links/{name}"): {"faults": {"slow": {"type": "latency", "latency_seconds": 0.05}}},
-}
+Examples = Mapping[tuple[str, str], dict]  # (method, route) -> what the endpoint takes, by example
 
 
 class BodyRefused(Exception):
@@ -42,19 +38,21 @@ def media_types(method: str) -> list[str]:
     return [MERGE_PATCH, JSON] if method == "PATCH" else [JSON]
 
 
-async def json_object(request: web.Request) -> dict:
+async def json_object(request: web.Request, examples: Examples) -> dict:
+    """The request's body as one JSON object; BodyRefused or ConfigError saying what is wrong,
+    with ``examples`` (the API's, by method and route) showing what is expected."""
     accepted = media_types(request.method)
     header = request.headers.get("Content-Type")
     media_type = None if header is None else header.split(";", 1)[0].strip().lower()
     if media_type is not None and media_type not in accepted:
         raise BodyRefused(415, f"unsupported Content-Type {header!r}; expected {' or '.join(accepted)}",
                           accepted=accepted)
-    return parse_object(await _read(request), _example(request))
+    return parse_object(await _read(request), _example(request, examples))
 
 
-def _example(request: web.Request) -> dict | None:
+def _example(request: web.Request, examples: Examples) -> dict | None:
     resource = request.match_info.route.resource
-    return EXAMPLES.get((request.method, resource.canonical if resource is not None else request.path))
+    return examples.get((request.method, resource.canonical if resource is not None else request.path))
 
 
 def parse_object(raw: bytes, example: dict | None = None) -> dict:

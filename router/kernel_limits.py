@@ -1,0 +1,92 @@
+"""What the kernel device cannot do that the proxy can, and so refuses rather than ignores.
+
+Each refused knob has the value the kernel's behaviour amounts to; GET shows that value, a
+change to it (or null, back to the default, which here is that value) is accepted, and
+anything else is refused with a 400 naming the field and why. Values a knob the kernel has
+can take but the kernel cannot represent (a rate under one byte per second) are refused too.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from typing import Any
+
+from router.ruleset import NotRepresentable, limit_rate
+from router.traffic_control import whole_rate
+from stormlab_common.config import dotted
+from stormlab_common.contracts import proxy as contract
+
+NO_BACKLOG = ("the kernel device has no backlog: a SYN over the setup rate or the connection table is "
+              "turned away at once (dropped or reset), and the client's kernel retries a dropped one itself")
+# (connections.<key>): (the value the kernel's behaviour amounts to, why nothing else can be)
+PINNED_CONNECTIONS: dict[str, tuple[Any, str]] = {
+    "backlog": (0, NO_BACKLOG),
+    "backlog_timeout_seconds": (
+        contract.ConnectionLimits.backlog_timeout_seconds,
+        "the kernel device has no backlog, so no attempt waits and none times out"),
+    "setup_cost_bytes": (
+        0, "the kernel's connection setup work is the router's own CPU time; nftables cannot charge it "
+           "against a device's bandwidth"),
+}
+NO_FAULTS = ("the kernel device injects no faults (latency, resets, HTTP errors live in the proxy); "
+             "use the proxy for a link with faults")
+NO_HTTP = ("the kernel device forwards packets and never reads a request, so it cannot count or fault "
+           "HTTP requests; use protocol tcp (or the proxy)")
+NO_ANY_PORT = ("the kernel device forwards the port it is told; it cannot pick a free one: give a port in "
+               "1..65535")
+
+
+def pinned(device: contract.Device) -> contract.Device:
+    """``device`` with every refused knob at the value the kernel's behaviour amounts to."""
+    values = {key: value for key, (value, _) in PINNED_CONNECTIONS.items()}
+    return dataclasses.replace(device, connections=dataclasses.replace(device.connections, **values))
+
+
+def device_data_refusals(data: Any, prefix: tuple = ()) -> list[str]:
+    """The knobs a device patch (or a device in the config file) sets that the kernel lacks."""
+    connections = data.get("connections") if isinstance(data, Mapping) else None
+    if not isinstance(connections, Mapping):
+        return []
+    problems = []
+    for key, (value, why) in PINNED_CONNECTIONS.items():
+        given = connections.get(key)
+        if given is not None and given != value:
+            problems.append(f"{dotted((*prefix, 'connections', key))}: {why}; expected {value} or null, "
+                            f"got {given!r}")
+    return problems
+
+
+def device_value_refusals(device: contract.Device, prefix: tuple = ()) -> list[str]:
+    """Limits the kernel has the mechanism for but cannot hold at this value."""
+    problems = []
+    for direction in ("upstream", "downstream"):
+        rate = getattr(device, direction).bytes_per_second
+        if rate is not None:
+            try:
+                whole_rate(rate)
+            except NotRepresentable as exc:
+                problems.append(f"{dotted((*prefix, direction, 'bytes_per_second'))}: {exc}")
+    if device.connections.new_per_second is not None:
+        try:
+            limit_rate(device.connections.new_per_second)
+        except NotRepresentable as exc:
+            problems.append(f"{dotted((*prefix, 'connections', 'new_per_second'))}: nftables limits whole "
+                            f"connections per second, minute, hour or day: {exc}")
+    return problems
+
+
+def link_data_refusals(data: Any, prefix: tuple = ()) -> list[str]:
+    """What a link patch (or a link in the config file) asks that the kernel cannot do."""
+    if not isinstance(data, Mapping):
+        return []
+    problems = []
+    faults = data.get("faults")
+    if isinstance(faults, Mapping):
+        problems += [f"{dotted((*prefix, 'faults', name))}: {NO_FAULTS}"
+                     for name, fault in faults.items() if fault is not None]
+    if data.get("protocol") == "http":
+        problems.append(f"{dotted((*prefix, 'protocol'))}: {NO_HTTP}; got 'http'")
+    if data.get("listen_port") == 0:
+        problems.append(f"{dotted((*prefix, 'listen_port'))}: {NO_ANY_PORT}; got 0")
+    return problems

@@ -1,0 +1,179 @@
+"""Each device's bandwidth, as tc shapes it: an htb class per device and direction, with a
+bounded byte FIFO (bfifo) as its queue.
+
+tc shapes what leaves an interface, so a device's upstream (client to service) is shaped on
+the interface facing the services and its downstream on the one facing the clients. On
+each, an htb root (``1:``) holds one class per device limited in that direction; nftables
+puts every packet of a link in its device's class by setting the packet's priority to the
+class id (router/ruleset.py), so no tc filter is needed, and a link moved to another device
+moves to that device's class with the next rules. A packet whose class does not exist (its
+device is unlimited in that direction) goes through htb's direct queue, unshaped.
+
+- rate: ``bytes_per_second``, rounded to whole bytes per second (tc's unit); ceil = rate, so
+  no device borrows another's bandwidth;
+- burst: the contract's ``effective_burst_bytes`` (a GSO packet of 64 KiB is the chunk the
+  kernel moves), capped at MAX_BURST_SECONDS at the rate, the most htb's burst field holds;
+- queue: ``buffer_bytes``, the bfifo's limit: a packet that finds the queue full is dropped
+  (the kernel's backpressure is TCP's own congestion control, not a paused reader).
+
+``plan_traffic_control`` is pure; ``TrafficControl`` applies a plan with pyroute2 and reads the
+classes' counters back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from router import kernel_names as kn
+from router.errors import KernelRefused
+from router.ruleset import Interfaces, NotRepresentable
+from stormlab_common.contracts import proxy as contract
+from stormlab_common.metric_names import DOWNSTREAM, UPSTREAM
+
+GSO_PACKET_BYTES = 65536  # the largest packet the kernel queues (GSO/GRO): the kernel's "chunk"
+MAX_BURST_SECONDS = 100.0  # htb keeps a burst as the time it takes at the rate, in a 32-bit tick count
+QUANTUM_BYTES = GSO_PACKET_BYTES  # round-robin share among classes; no class borrows, so only >= a packet
+ROOT = kn.QDISC_MAJOR << 16
+TC_H_ROOT = 0xFFFFFFFF
+
+
+@dataclass(frozen=True)
+class ShapedClass:
+    """One device's direction, as tc holds it."""
+
+    device: str
+    direction: str
+    interface: str
+    class_id: int  # 1:(0x10 + n), in netlink's form
+    queue_handle: int  # (0x10 + n):, the bfifo under the class
+    rate_bytes_per_second: int
+    burst_bytes: int
+    queue_bytes: int
+
+
+def shaped_interface(direction: str, interfaces: Interfaces) -> str:
+    """Where a direction leaves the router: upstream towards the services, downstream towards
+    the clients."""
+    return interfaces.services if direction == UPSTREAM else interfaces.clients
+
+
+def whole_rate(bytes_per_second: float) -> int:
+    rate = round(bytes_per_second)
+    if rate < 1:
+        raise NotRepresentable(f"tc shapes whole bytes per second: expected at least 1, "
+                               f"got {bytes_per_second!r}")
+    return rate
+
+
+def plan_traffic_control(devices: Mapping[str, contract.Device], numbering: kn.Numbering,
+                         interfaces: Interfaces) -> tuple[ShapedClass, ...]:
+    classes = []
+    for name in sorted(devices):
+        for direction in (UPSTREAM, DOWNSTREAM):
+            limits: contract.DirectionLimits = getattr(devices[name], direction)
+            if limits.bytes_per_second is None:
+                continue
+            rate = whole_rate(limits.bytes_per_second)
+            burst = contract.effective_burst_bytes(limits, GSO_PACKET_BYTES)
+            minor = numbering.class_minor(name)
+            classes.append(ShapedClass(
+                device=name, direction=direction, interface=shaped_interface(direction, interfaces),
+                class_id=numbering.class_id(name), queue_handle=minor << 16, rate_bytes_per_second=rate,
+                burst_bytes=min(burst, int(rate * MAX_BURST_SECONDS)), queue_bytes=limits.buffer_bytes))
+    return tuple(classes)
+
+
+@dataclass(frozen=True)
+class ClassCounters:
+    """What the kernel counts for one class, since the class was created."""
+
+    bytes: int
+    packets: int
+    drops: int
+    backlog_bytes: int
+
+
+class TrafficControl:
+    """Applies plans with pyroute2. ``ipr_factory`` opens an IPRoute (in the right namespace)."""
+
+    def __init__(self, ipr_factory: Callable[[], Any], interfaces: Interfaces):
+        _know_bfifo()
+        self._open = ipr_factory
+        self.interfaces = interfaces
+
+    def apply(self, plan: Iterable[ShapedClass]) -> None:
+        """Make the classes on both interfaces exactly ``plan``'s: classes are changed in place
+        (their counters and queued packets kept), created, or deleted with their queue."""
+        plan = tuple(plan)
+        try:
+            with self._open() as ipr:
+                for interface in (self.interfaces.clients, self.interfaces.services):
+                    index = _index(ipr, interface)
+                    _ensure_root(ipr, index)
+                    wanted = [shaped for shaped in plan if shaped.interface == interface]
+                    for shaped in wanted:
+                        params = dict(parent=ROOT, rate=shaped.rate_bytes_per_second,
+                                      ceil=shaped.rate_bytes_per_second, burst=shaped.burst_bytes,
+                                      cburst=shaped.burst_bytes, quantum=QUANTUM_BYTES)
+                        ipr.tc("replace-class", "htb", index, shaped.class_id, **params)
+                        ipr.tc("replace", "bfifo", index, shaped.queue_handle, parent=shaped.class_id,
+                               limit=shaped.queue_bytes)
+                    keep = {shaped.class_id for shaped in wanted}
+                    for handle in _class_handles(ipr, index) - keep:
+                        ipr.tc("del-class", "htb", index, handle)
+        except KernelRefused:
+            raise
+        except Exception as exc:  # pyroute2's NetlinkError, or the socket's OSError
+            raise KernelRefused(f"tc refused the shaping: {_netlink_message(exc)}") from exc
+
+    def read(self) -> dict[tuple[str, int], ClassCounters]:
+        """Every class's counters, by (interface, class id)."""
+        found = {}
+        with self._open() as ipr:
+            for interface in (self.interfaces.clients, self.interfaces.services):
+                for message in ipr.get_classes(_index(ipr, interface)):
+                    stats = message.get_attr("TCA_STATS2")
+                    basic = (stats.get_attr("TCA_STATS_BASIC") if stats else None) or {}
+                    queue = (stats.get_attr("TCA_STATS_QUEUE") if stats else None) or {}
+                    found[interface, message["handle"]] = ClassCounters(
+                        bytes=basic.get("bytes", 0), packets=basic.get("packets", 0),
+                        drops=queue.get("drops", 0), backlog_bytes=queue.get("backlog", 0))
+        return found
+
+
+def _index(ipr: Any, interface: str) -> int:
+    found = ipr.link_lookup(ifname=interface)
+    if not found:
+        raise KernelRefused(f"no interface {interface!r} in the router's network namespace; "
+                            f"check interfaces.clients and interfaces.services")
+    return found[0]
+
+
+def _ensure_root(ipr: Any, index: int) -> None:
+    """An htb root ``1:`` whose unclassified packets (default 0) go unshaped."""
+    for qdisc in ipr.get_qdiscs(index):
+        if qdisc["parent"] == TC_H_ROOT:
+            if qdisc.get_attr("TCA_KIND") == "htb" and qdisc["handle"] == ROOT:
+                return
+            break
+    ipr.tc("replace", "htb", index, ROOT, default=0)
+
+
+def _class_handles(ipr: Any, index: int) -> set[int]:
+    return {message["handle"] for message in ipr.get_classes(index)
+            if message.get_attr("TCA_KIND") == "htb" and message["handle"] >> 16 == kn.QDISC_MAJOR}
+
+
+def _netlink_message(exc: Exception) -> str:
+    code, message = getattr(exc, "code", None), str(exc)
+    return f"{message} (error {code})" if code is not None and str(code) not in message else message
+
+
+def _know_bfifo() -> None:
+    """pyroute2 knows tc's pfifo but not bfifo, whose options are the same struct (one limit),
+    read by the kernel in bytes instead of packets: tell its plugin table so."""
+    from pyroute2.netlink.rtnl import tcmsg
+
+    tcmsg.plugins.setdefault("bfifo", tcmsg.sched_pfifo)

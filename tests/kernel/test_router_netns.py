@@ -1,0 +1,175 @@
+"""The kernel device against the real kernel, in network namespaces (tests/kernel/conftest.py):
+DNAT, the setup rate under a surge, the connection table, counters, live changes, a refused
+transaction, and shaping. Timing checks carry explicit tolerances; every load is bounded."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from router.config import config_from_dict
+from router.errors import KernelRefused
+from router.kernel import Kernel, NftProcess
+from router.ruleset import build_ruleset
+from router.state import RouterState
+from tests.kernel import traffic
+from tests.kernel.conftest import (
+    CLIENTS_INTERFACE,
+    ROUTER_CLIENTS_ADDRESS,
+    SERVICE_ADDRESS,
+    SERVICES_INTERFACE,
+)
+
+pytestmark = pytest.mark.timeout(90)
+SERVICE_PORT, LISTEN_PORT = 8080, 8081
+
+
+def make_router(namespaces, devices: dict, links: dict | None = None, resolve=lambda host: host) -> RouterState:
+    config = config_from_dict({
+        "interfaces": {"clients": CLIENTS_INTERFACE, "services": SERVICES_INTERFACE},
+        "devices": devices,
+        "links": links if links is not None else {
+            "api": {"listen_port": LISTEN_PORT, "upstream": f"{SERVICE_ADDRESS}:{SERVICE_PORT}", "device": "border"}},
+    })
+    state = RouterState(config, Kernel(config.interface_pair, netns=namespaces.router, nft=NftProcess()), resolve)
+    state.start()
+    return state
+
+
+def counter(state: RouterState, name: str) -> int:
+    return state.kernel.counters()[name].packets
+
+
+def rate_in_window(times: list[float], since: float, until: float) -> float:
+    return sum(since <= t <= until for t in times) / (until - since)
+
+
+def test_dnat_reaches_the_service_through_the_router_and_counters_follow(namespaces):
+    state = make_router(namespaces, {"border": {}})
+    server = traffic.greeter(namespaces.service, SERVICE_ADDRESS, SERVICE_PORT, b"hello from the service", 5)
+    assert traffic.connect_once(namespaces.client, ROUTER_CLIENTS_ADDRESS, LISTEN_PORT) == b"hello from the service"
+    server.join(timeout=6)
+
+    counters = state.kernel.counters()
+    assert counters["link:api:border:accepted"].packets == 1
+    assert counters["device:border:accepted"].packets == 1
+    assert counters["link:api:border:downstream"].bytes > len(b"hello from the service")
+    assert state.get_link("api")["state"]["connection_attempts"] == {"accepted": 1, "refused": 0, "reset": 0}
+
+
+def test_syns_over_the_setup_rate_are_dropped_under_a_10x_surge_and_a_change_applies_live(namespaces):
+    state = make_router(namespaces, {"border": {"connections": {"new_per_second": 100}}})
+    measured = []
+    with traffic.Server(namespaces.service, SERVICE_ADDRESS, SERVICE_PORT):
+        for limit in (100, 40):
+            if limit != 100:  # the same change a PATCH /devices/border makes, live
+                state.update_device("border", {"connections": {"new_per_second": limit}})
+            before = state.kernel.counters()
+            knocks = traffic.knock(namespaces.client, ROUTER_CLIENTS_ADDRESS, LISTEN_PORT,
+                                   per_second=10 * limit, seconds=3.0)
+            after = state.kernel.counters()
+            offered_rate = knocks.offered / 3.0
+            assert offered_rate >= 5 * limit, f"the client offered only {offered_rate:.0f}/s"
+            # after the first 0.5 s (the burst, new_burst = 50 ms at the rate, is spent by then)
+            rate = rate_in_window(knocks.connected_at, knocks.started + 0.5, knocks.started + 3.0)
+            measured.append((limit, offered_rate, rate))
+            assert abs(rate - limit) <= 0.05 * limit, measured
+
+            def grew(name: str, after=after, before=before) -> int:
+                return after[name].packets - before.get(name, after[name]).packets * (name in before)
+
+            accepted, dropped = grew("link:api:border:accepted"), grew("link:api:border:refused:setup_rate")
+            # each attempt was one SYN (none waited long enough to be retransmitted)
+            assert accepted == len(knocks.connected_at)
+            assert accepted + dropped == knocks.offered
+            assert knocks.unanswered == dropped and knocks.refused == 0
+    print("setup rate under a 10x surge (limit, offered/s, accepted/s):", measured)
+
+
+def test_on_overflow_reset_answers_syns_over_the_rate_with_a_reset(namespaces):
+    state = make_router(namespaces, {"border": {"connections": {"new_per_second": 5, "new_burst": 1,
+                                                                "on_overflow": "reset"}}})
+    with traffic.Server(namespaces.service, SERVICE_ADDRESS, SERVICE_PORT):
+        knocks = traffic.knock(namespaces.client, ROUTER_CLIENTS_ADDRESS, LISTEN_PORT, per_second=100, seconds=1.0)
+    assert knocks.unanswered == 0  # every SYN turned away was answered at once
+    assert knocks.refused == counter(state, "link:api:border:reset:setup_rate") > 80
+    assert len(knocks.connected_at) == counter(state, "link:api:border:accepted") <= 1 + 5 * 1.5
+
+
+def test_the_connection_table_is_never_exceeded(namespaces):
+    state = make_router(namespaces, {"border": {"connections": {"max_active": 20}}})
+    with traffic.Server(namespaces.service, SERVICE_ADDRESS, SERVICE_PORT) as server:
+        held = traffic.hold(namespaces.client, ROUTER_CLIENTS_ADDRESS, LISTEN_PORT, 60)
+        assert len(held) == 20
+        assert state.get_device("border")["state"]["active_connections"] == 20
+        assert counter(state, "link:api:border:refused:table_full") == 40
+        for sock in held[:5]:
+            sock.close()
+        deadline = time.monotonic() + 5
+        while server.open_now > 15 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        more = traffic.hold(namespaces.client, ROUTER_CLIENTS_ADDRESS, LISTEN_PORT, 10)
+        assert len(more) == 5  # the 5 closed slots, no more
+        assert server.most_open <= 20
+        for sock in held[5:] + more:
+            sock.close()
+
+
+def test_a_refused_transaction_leaves_the_previous_rules_in_force(namespaces):
+    state = make_router(namespaces, {"border": {"upstream": {"bytes_per_second": 1e6}}},
+                        resolve=lambda host: "999.0.0.1" if host == "nowhere" else host)
+    listed_before = _rules(state.kernel.list_table())
+    classes_before = set(state.kernel.classes())
+
+    broken = build_ruleset(state._topology(state.devices, state.links, state.addresses))
+    broken["nftables"].append({"add": {"rule": {"family": "ip", "table": "stormlab_router", "chain": "forward",
+                                                "expr": [{"jump": {"target": "no-such-chain"}}]}}})
+    with pytest.raises(KernelRefused) as refused:
+        state.kernel.apply_ruleset(broken)
+    assert "no-such-chain" in str(refused.value) or "No such file or directory" in str(refused.value)
+
+    # through the API's path: an upstream nft will not take (an address no IPv4 has)
+    with pytest.raises(KernelRefused):
+        state.update_link("api", {"upstream": "nowhere:8080", "device": "border"})
+    assert state.links["api"].upstream == f"{SERVICE_ADDRESS}:{SERVICE_PORT}"
+    assert _rules(state.kernel.list_table()) == listed_before
+    assert set(state.kernel.classes()) == classes_before
+    server = traffic.greeter(namespaces.service, SERVICE_ADDRESS, SERVICE_PORT, b"still here", 5)
+    assert traffic.connect_once(namespaces.client, ROUTER_CLIENTS_ADDRESS, LISTEN_PORT) == b"still here"
+    server.join(timeout=6)
+
+
+def test_htb_shapes_a_bulk_transfer_and_a_moved_link_leaves_the_class(namespaces):
+    rate = 1_000_000  # bytes/s, upstream, shaped on the services' interface
+    state = make_router(namespaces, {"border": {"upstream": {"bytes_per_second": rate, "buffer_bytes": 262144}},
+                                     "dns-path": {}})
+    class_key = (SERVICES_INTERFACE, state.numbering.class_id("border"))
+    with traffic.Server(namespaces.service, SERVICE_ADDRESS, SERVICE_PORT, sink=True) as server:
+        traffic.send_bulk(namespaces.client, ROUTER_CLIENTS_ADDRESS, LISTEN_PORT, seconds=1.0)  # fill the burst
+        first, started = state.kernel.classes()[class_key].bytes, time.monotonic()
+        received = server.received_bytes
+        traffic.send_bulk(namespaces.client, ROUTER_CLIENTS_ADDRESS, LISTEN_PORT, seconds=3.0)
+        wire_rate = (state.kernel.classes()[class_key].bytes - first) / (time.monotonic() - started)
+        payload_rate = (server.received_bytes - received) / (time.monotonic() - started)
+        print(f"htb at {rate} B/s: {wire_rate:.0f} B/s on the wire, {payload_rate:.0f} B/s of payload")
+        assert abs(wire_rate - rate) <= 0.03 * rate
+
+        state.update_link("api", {"device": "dns-path"})  # the class of an unlimited device: none
+        at_move = state.kernel.classes()[class_key]
+        moved_started, moved_received = time.monotonic(), server.received_bytes
+        traffic.send_bulk(namespaces.client, ROUTER_CLIENTS_ADDRESS, LISTEN_PORT, seconds=1.0)
+        moved_rate = (server.received_bytes - moved_received) / (time.monotonic() - moved_started)
+        # the class only sends what it had queued when the link left it
+        assert state.kernel.classes()[class_key].bytes - at_move.bytes <= at_move.backlog_bytes
+        assert moved_rate > 3 * rate
+
+
+def _rules(listed: dict) -> list:
+    """The table's chains and rules, without handles or counter values (which move)."""
+    kept = []
+    for item in listed["nftables"]:
+        for kind in ("chain", "rule"):
+            if kind in item:
+                kept.append((kind, {key: value for key, value in item[kind].items() if key != "handle"}))
+    return kept
