@@ -7,11 +7,23 @@ COMPOSE ?= $(shell if docker compose version >/dev/null 2>&1; then echo "docker 
 export COMPOSE
 export COMPOSE_PROJECT_NAME ?= stormlab
 
+# The device between the networks: proxy (proxy/, user space; the default) or kernel (router/,
+# the kernel's packet path): `make up DEVICE=kernel` or STORMLAB_DEVICE=kernel. The kernel
+# device is docker-compose.kernel.yml over the base file (tools/lib.sh maps it the same way).
+# Given, the runner also refuses a running stack with the other device; not given, it runs on
+# whichever is up (a run records which).
+export STORMLAB_DEVICE ?= $(DEVICE)
+ifeq ($(STORMLAB_DEVICE),kernel)
+export COMPOSE_FILE ?= docker-compose.yml:docker-compose.kernel.yml
+else ifneq ($(filter-out proxy,$(STORMLAB_DEVICE)),)
+$(error DEVICE (or STORMLAB_DEVICE) must be proxy or kernel, got '$(STORMLAB_DEVICE)')
+endif
+
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help venv images up down ps logs demo reset traffic test test-unit test-kernel test-integration test-experiments hysteresis map experiment require-exp experiments validate fuzz-apis test-debian lint check-config bench-startup bench-proxy bench-services bench-clients trigger clean
+.PHONY: help venv images up down ps logs demo reset traffic test test-unit test-kernel test-integration test-experiments cross-check hysteresis map experiment require-exp experiments validate fuzz-apis test-debian lint check-config bench-startup bench-proxy bench-services bench-clients trigger clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -68,8 +80,10 @@ test-unit: venv ## unit tests (no Docker needed)
 test-kernel: venv ## the kernel device (router/) against the real kernel in network namespaces: root, ip and nft, no Docker
 	$(PY) -m pytest tests/kernel $(PYTEST_ARGS)
 
-test-integration: venv images check-config ## start the real stack in a throwaway project and test it
-	$(PY) -m pytest tests/integration $(PYTEST_ARGS)
+# The API fuzzing runs here in its short form, 20 examples per operation (STORMLAB_FUZZ_EXAMPLES
+# to change it); `make fuzz-apis` runs the components' own settings (50 or 100) for the figures.
+test-integration: venv images check-config ## start the real stacks (the proxy's, the kernel device's) in throwaway projects and test them
+	STORMLAB_FUZZ_EXAMPLES=$${STORMLAB_FUZZ_EXAMPLES:-20} $(PY) -m pytest tests/integration $(PYTEST_ARGS)
 
 validate: venv ## check scenarios offline against the components' own rules (EXP=name, default all); nothing starts
 	$(PY) -m experiments validate $(EXP)
@@ -107,11 +121,14 @@ experiment: require-exp venv images ## run one scenario: make experiment EXP=ret
 require-exp:
 	@$(if $(EXP),true,echo 'make experiment: say which scenario, e.g. make experiment EXP=retry-storm (.venv/bin/python -m experiments list lists them)' >&2; exit 2)
 
-experiments: venv images ## the whole scenario matrix at full length, with a summary (~25 min)
+experiments: venv images ## the whole scenario matrix at full length, with a summary (~25 min; DEVICE=kernel: on the kernel device)
 	$(PY) -m experiments matrix --time-scale $(or $(TIME_SCALE),1)
 
 test-experiments: venv images ## the scenario matrix at CI time scale on a throwaway stack, then every dashboard panel checked for data
 	PY=$(PY) tools/test-experiments.sh $(EXP_ARGS)
+
+cross-check: venv images ## the matrix on both devices, proxy and kernel, side by side (TIME_SCALE, default 0.5; ~40 min): results/cross-check/cross-check.md
+	PY=$(PY) tools/cross-check.sh $(EXP_ARGS)
 
 hysteresis: venv images ## the hysteresis loops (naive, fixed, retry-budget) at full length, one plot each and an overlay (EXP_ARGS="--time-scale 0.5")
 	$(PY) -m experiments hysteresis $(EXP_ARGS)

@@ -38,6 +38,13 @@ def main(argv: list[str] | None = None) -> int:
     from experiments.map_main import add_map_command
 
     add_map_command(commands, _time_scale)
+    cross = commands.add_parser("cross-check", help="two matrices side by side: the proxy's and the kernel "
+                                                    "device's (docs/kernel-device.md)")
+    cross.add_argument("proxy_summary", type=Path,
+                       help="the proxy's matrix summary folder (results/.../matrix-*)")
+    cross.add_argument("kernel_summary", type=Path, help="the kernel device's matrix summary folder")
+    cross.add_argument("--out", type=Path, default=Path("results/cross-check"),
+                       help="where cross-check.md and .json go (default results/cross-check)")
     validate = commands.add_parser("validate", help="check scenario files without running anything")
     validate.add_argument("scenarios", nargs="*", help="files or names (default: all)")
     validate.add_argument("--time-scale", type=_time_scale, default=1.0)
@@ -85,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
             return reset(args.project)
         if args.command == "validate":
             return _validate(args)
+        if args.command == "cross-check":
+            return _cross_check(args)
         if args.command == "map":
             from experiments.map_main import run_maps
 
@@ -111,6 +120,19 @@ def main(argv: list[str] | None = None) -> int:
         return _demo(scenarios[0], args)
     runs = 1 if args.command == "run" else args.runs
     return _run(scenarios, args, runs)
+
+
+def _cross_check(args) -> int:
+    from experiments.device_comparison import CrossCheckError, write_cross_check
+    from experiments.results_io import RunFileError
+
+    try:
+        path = write_cross_check(args.proxy_summary, args.kernel_summary, args.out)
+    except (CrossCheckError, RunFileError) as exc:
+        print(f"experiments: cross-check: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(f"experiments: cross-check: {path}")
+    return 0
 
 
 def _demo(scenario, args) -> int:

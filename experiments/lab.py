@@ -9,6 +9,7 @@ built purely in experiments/change_bodies.py, so a scenario can be checked offli
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 from experiments.change_bodies import (
@@ -27,6 +28,7 @@ from experiments.clients.services import ServicesClient
 from experiments.errors import StackError
 from experiments.stack import Stack
 from experiments.undo import UndoStack
+from stormlab_common.contracts.kernel_device import KERNEL, PROXY, kernel_device_settings
 
 
 class Lab:
@@ -44,6 +46,13 @@ class Lab:
         self._client_patch: dict | None = None  # the clients' config patch as last sent
         self._base_profiles: dict = {}  # the loadgen's own client profiles
         self._count = 0
+        self.device_kind = self.proxy.health().get("kind", PROXY)  # an older proxy says none
+        wanted = os.environ.get("STORMLAB_DEVICE") or self.device_kind
+        if wanted != self.device_kind:
+            raise StackError(f"stack {stack.project!r} runs the {self.device_kind} device but "
+                             f"STORMLAB_DEVICE (make's DEVICE) asks for the {wanted} one: `make down`, then "
+                             f"`make up DEVICE={wanted}` (or leave DEVICE out to use the stack as it is)")
+        self.left_out: list[str] = []  # knobs the device lacks, left out of this run's changes
 
     # --- the device ---------------------------------------------------------------------------
     def device_arrivals(self, since: float, until: float) -> dict:
@@ -51,8 +60,17 @@ class Lab:
         as each device's kernel timed the handshake (``GET /arrivals``, docs/proxy.md)."""
         return self.proxy.arrivals(since, until)
 
+    def _as_the_device_takes(self, devices: dict, links: dict) -> tuple[dict, dict]:
+        """The kernel device lacks some of the proxy's knobs: they are left out, each named once."""
+        if self.device_kind != KERNEL:
+            return devices, links
+        devices, links, left_out = kernel_device_settings(devices, links)
+        self.left_out += [line for line in left_out if line not in self.left_out]
+        return devices, links
+
     def patch_device(self, device: str, patch: dict) -> None:
         """Change a device's settings; a device the stack does not have is created."""
+        patch = self._as_the_device_takes({device: patch}, {})[0][device]
         if device in self._created:  # removing it undoes this change too
             self.proxy.patch_device(device, patch)
             return
@@ -69,6 +87,9 @@ class Lab:
         self._known[("device", device)] = self.proxy.patch_device(device, patch)
 
     def patch_link(self, link: str, patch: dict) -> None:
+        patch = self._as_the_device_takes({}, {link: patch})[1].get(link)
+        if not patch:
+            return  # nothing the kernel device can take
         before = self._before(("link", link), lambda: self.proxy.link(link))
         body = proxy_restore_body(before)
         self.undo.push(f"restore link {link}", lambda: self.proxy.patch_link(

@@ -174,6 +174,9 @@ class RunRecord:
     time_scale: Annotated[float, Meta(gt=0, le=10)]
     started_at: UtcTime
     versions: Versions
+    device: Annotated[Literal["proxy", "kernel"], Meta(description=(
+        "the device between the networks the run crossed: the proxy (proxy/, user space) or the kernel "
+        "device (router/); a knob the kernel lacks is left out and named in notes"))] = "proxy"
     error: Annotated[str | None, Meta(description="why the run did not complete")] = None
     ended_at: UtcTime | None = None
     timeline: tuple[ExecutedEvent, ...] = ()

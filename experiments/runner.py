@@ -49,14 +49,14 @@ def run_scenario(
 ) -> Path:
     """Runs ``scenario`` and returns its folder. ``report=False`` leaves the report for later
     (``python -m experiments.report RUN_DIR``): a map's hundreds of runs need only their verdicts."""
+    lab = Lab(stack)  # asks the device which it is, before anything is written
     started = dt.datetime.now(dt.UTC)
     run_dir = results_root / f"{started:%Y%m%dT%H%M%SZ}-{scenario.name}"
     run_dir.mkdir(parents=True, exist_ok=False)
-    record = started_record(scenario, _iso(started), _versions(stack))
+    record = replace(started_record(scenario, _iso(started), _versions(stack)), device=lab.device_kind)
     notes: list[str] = []  # appended to by the experiment state's thread too; copied into each write
     save_record(run_dir, record)
     previous_sigterm = signal.signal(signal.SIGTERM, _raise_interrupted)
-    lab = Lab(stack)
     state = ExperimentState.for_run(scenario, lab, notes, RATE_WINDOW)  # for the dashboards
     clock: TimelineClock | None = None
     series: dict = {}
@@ -91,6 +91,7 @@ def run_scenario(
             bar.close()
         signal.signal(signal.SIGTERM, _raise_interrupted)  # clean-up itself may be interrupted once more
         try:
+            notes += [f"on the kernel device: {line}" for line in lab.left_out]
             notes += [f"could not restore: {f}" for f in lab.restore()]
             if clock is not None and clock.started_wall is not None:
                 record = _with_timeline(record, clock.executed, notes)

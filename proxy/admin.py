@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry
 from proxy.openapi import EXAMPLES, openapi_document
 from proxy.topology import Conflict, NotFound, Topology
 from stormlab_common.config import ConfigError
+from stormlab_common.contracts.kernel_device import PROXY
 from stormlab_common.json_body import BodyRefused, json_object
 from stormlab_common.time_slots import SLOT_SECONDS, WINDOW_EXPECTED, parse_window
 from stormlab_common.web import app_key, json_error, metrics_handler
@@ -104,7 +105,8 @@ async def health(request: web.Request) -> web.Response:
     topology = request.app[TOPOLOGY]
     if not topology.started:
         return json_error(503, "links are not listening yet")
-    return web.json_response({"status": "ok", "devices": len(topology.devices), "links": len(topology.links)})
+    return web.json_response({"status": "ok", "kind": PROXY, "devices": len(topology.devices),
+                              "links": len(topology.links)})
 
 
 async def openapi(request: web.Request) -> web.Response:

@@ -8,6 +8,7 @@ from typing import Any
 
 from stormlab_common.config import NAME_SCHEMA
 from stormlab_common.contracts import proxy as contract
+from stormlab_common.contracts.kernel_device import DEVICE_KINDS
 from stormlab_common.model import patch_schema_of, schema_of
 
 
@@ -80,7 +81,9 @@ LINK_VIEW = _object({
                       "connection_attempts": _object({"accepted": COUNT, "refused": COUNT, "reset": COUNT},
                                                      "since the last POST /counters/reset")}),
 }, "a link: its config and its live state")
-HEALTH = _object({"status": {"enum": ["ok"]}, "devices": COUNT, "links": COUNT})
+HEALTH = _object({"status": {"enum": ["ok"]}, "kind": {"enum": list(DEVICE_KINDS), "description": (
+    "which device answers: proxy (this one) or kernel (router/), with the same API")},
+    "devices": COUNT, "links": COUNT})
 
 SLOT = {"type": "array", "description": "[slot start (unix seconds), connections that arrived in it]",
         "prefixItems": [{"type": "number"}, {"type": "integer"}], "minItems": 2, "maxItems": 2}

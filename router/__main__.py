@@ -6,6 +6,7 @@ API and /metrics on the admin port (the only port it listens on)."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import signal
 import sys
@@ -14,18 +15,30 @@ from aiohttp import web
 from prometheus_client import CollectorRegistry
 
 from router.agent import make_agent_app
-from router.config import ENV_PREFIX, RouterConfig, load_router_config
+from router.config import ENV_PREFIX, InterfaceNames, RouterConfig, load_router_config
 from router.errors import Conflict, KernelRefused
-from router.kernel import Kernel
+from router.interfaces import resolve_interfaces
+from router.kernel import Kernel, open_iproute
 from router.metrics import register_router_metrics
-from router.state import RouterState
+from router.state import RouterState, resolve_ipv4
 from stormlab_common.cli import component_parser, setup_logging
 from stormlab_common.config import ConfigError
 
 log = logging.getLogger("router")
 
 
+def with_interfaces_found(config: RouterConfig) -> RouterConfig:
+    """The config with ``auto`` interfaces named, by the first link's upstream address."""
+    first = next(iter(config.links.values()), None)
+    address = resolve_ipv4(first.upstream_host) if first else None
+    found = resolve_interfaces(config.interfaces.clients, config.interfaces.services, address, open_iproute)
+    log.info("interfaces: clients %s, services %s", found.clients, found.services)
+    named = InterfaceNames(clients=found.clients, services=found.services)
+    return dataclasses.replace(config, interfaces=named)
+
+
 async def serve(config: RouterConfig, stop: asyncio.Event) -> None:
+    config = await asyncio.to_thread(with_interfaces_found, config)
     state = RouterState(config, Kernel(config.interface_pair))
     await asyncio.to_thread(state.start)
     registry = CollectorRegistry()
@@ -60,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         asyncio.run(run(config))
-    except (Conflict, KernelRefused, OSError) as exc:
+    except (Conflict, KernelRefused, LookupError, OSError) as exc:
         print(f"router: {exc}", file=sys.stderr)
         return 1
     return 0

@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry
 from router.errors import Conflict, KernelRefused, NotFound
 from router.state import RouterState
 from stormlab_common.config import ConfigError
+from stormlab_common.contracts.kernel_device import KERNEL
 from stormlab_common.json_body import BodyRefused, Examples, json_object
 from stormlab_common.web import app_key, json_error, metrics_handler
 
@@ -29,6 +30,7 @@ CHANGES = app_key("changes", asyncio.Lock)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # What each endpoint taking a body takes, by example, in its refusals (as the proxy's do).
 EXAMPLES: Examples = {
+    ("POST", "/devices"): {"name": "dns-path", "connections": {"new_per_second": 1000}},
     ("PATCH", "/devices/{name}"): {"downstream": {"bytes_per_second": 1000000}},
     ("PATCH", "/links/{name}"): {"device": "dns-path"},
 }
@@ -43,8 +45,10 @@ def make_agent_app(state: RouterState, registry: CollectorRegistry) -> web.Appli
         web.get("/healthz", health),
         web.get("/metrics", metrics_handler(registry)),
         web.get("/devices", list_devices),
+        web.post("/devices", create_device),
         web.get("/devices/{name}", get_device),
         web.patch("/devices/{name}", patch_device),
+        web.delete("/devices/{name}", delete_device),
         web.get("/links", list_links),
         web.get("/links/{name}", get_link),
         web.patch("/links/{name}", patch_link),
@@ -55,7 +59,7 @@ def make_agent_app(state: RouterState, registry: CollectorRegistry) -> web.Appli
 @web.middleware
 async def errors_as_json(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
-        if request.method == "PATCH":
+        if request.method in ("PATCH", "POST", "DELETE"):
             async with request.app[CHANGES]:
                 return await handler(request)
         return await handler(request)
@@ -91,6 +95,8 @@ def refused(exc: ConfigError) -> str:
     problems = f"{count} problem{'s' * (count != 1)}"
     if exc.source == "request body":
         return f"request body refused ({problems}); nothing changed"
+    if exc.source.startswith("new "):
+        return f"{exc.source} refused ({problems}); nothing created"
     return f"change to {exc.source} refused ({problems}); nothing changed"
 
 
@@ -98,7 +104,8 @@ async def health(request: web.Request) -> web.Response:
     state = request.app[STATE]
     if not state.started:
         return json_error(503, "the rules are not in force yet")
-    return web.json_response({"status": "ok", "devices": len(state.devices), "links": len(state.links)})
+    return web.json_response({"status": "ok", "kind": KERNEL, "devices": len(state.devices),
+                              "links": len(state.links)})
 
 
 async def list_devices(request: web.Request) -> web.Response:
@@ -108,6 +115,16 @@ async def list_devices(request: web.Request) -> web.Response:
 async def get_device(request: web.Request) -> web.Response:
     name = request.match_info["name"]
     return web.json_response(await asyncio.to_thread(request.app[STATE].get_device, name))
+
+
+async def create_device(request: web.Request) -> web.Response:
+    body = await json_object(request, EXAMPLES)
+    return web.json_response(await asyncio.to_thread(request.app[STATE].create_device, body), status=201)
+
+
+async def delete_device(request: web.Request) -> web.Response:
+    await asyncio.to_thread(request.app[STATE].delete_device, request.match_info["name"])
+    return web.Response(status=204)
 
 
 async def patch_device(request: web.Request) -> web.Response:

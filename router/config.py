@@ -9,6 +9,7 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
+from router.interfaces import AUTO
 from router.kernel_limits import device_data_refusals, device_value_refusals, link_data_refusals, pinned
 from router.ruleset import Interfaces
 from router.traffic_control import GSO_PACKET_BYTES
@@ -22,10 +23,12 @@ ENV_PREFIX = "STORMLAB_ROUTER_"
 
 @dataclass(frozen=True)
 class InterfaceNames:
-    clients: Annotated[str, Meta(description="interface facing the clients (internal network); "
-                                             "downstream is shaped as it leaves here")] = "eth0"
-    services: Annotated[str, Meta(description="interface facing the services (main network); "
-                                              "upstream is shaped as it leaves here")] = "eth1"
+    clients: Annotated[str, Meta(description="interface facing the clients (internal network); downstream "
+                                             "is shaped as it leaves here. auto: the one addressed "
+                                             "interface that is not the services'")] = AUTO
+    services: Annotated[str, Meta(description="interface facing the services (main network); upstream is "
+                                              "shaped as it leaves here. auto: the one the kernel routes "
+                                              "the first link's upstream by")] = AUTO
 
 
 @dataclass(frozen=True)

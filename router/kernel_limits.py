@@ -1,4 +1,5 @@
-"""What the kernel device cannot do that the proxy can, and so refuses rather than ignores.
+"""What the kernel device cannot do that the proxy can, and so refuses rather than ignores
+(the knobs and why: stormlab_common/contracts/kernel_device.py, which the runner reads too).
 
 Each refused knob has the value the kernel's behaviour amounts to; GET shows that value, a
 change to it (or null, back to the default, which here is that value) is accepted, and
@@ -12,27 +13,17 @@ import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
-from router.ruleset import NotRepresentable, limit_rate
+from router.ruleset import NotRepresentable, has_setup_queue, limit_rate
 from router.traffic_control import whole_rate
 from stormlab_common.config import dotted
 from stormlab_common.contracts import proxy as contract
+from stormlab_common.contracts.kernel_device import (
+    NO_FAULTS,
+    NO_HTTP,
+    NO_RESET_FROM_THE_QUEUE,
+    PINNED_CONNECTIONS,
+)
 
-NO_BACKLOG = ("the kernel device has no backlog: a SYN over the setup rate or the connection table is "
-              "turned away at once (dropped or reset), and the client's kernel retries a dropped one itself")
-# (connections.<key>): (the value the kernel's behaviour amounts to, why nothing else can be)
-PINNED_CONNECTIONS: dict[str, tuple[Any, str]] = {
-    "backlog": (0, NO_BACKLOG),
-    "backlog_timeout_seconds": (
-        contract.ConnectionLimits.backlog_timeout_seconds,
-        "the kernel device has no backlog, so no attempt waits and none times out"),
-    "setup_cost_bytes": (
-        0, "the kernel's connection setup work is the router's own CPU time; nftables cannot charge it "
-           "against a device's bandwidth"),
-}
-NO_FAULTS = ("the kernel device injects no faults (latency, resets, HTTP errors live in the proxy); "
-             "use the proxy for a link with faults")
-NO_HTTP = ("the kernel device forwards packets and never reads a request, so it cannot count or fault "
-           "HTTP requests; use protocol tcp (or the proxy)")
 NO_ANY_PORT = ("the kernel device forwards the port it is told; it cannot pick a free one: give a port in "
                "1..65535")
 
@@ -60,6 +51,9 @@ def device_data_refusals(data: Any, prefix: tuple = ()) -> list[str]:
 def device_value_refusals(device: contract.Device, prefix: tuple = ()) -> list[str]:
     """Limits the kernel has the mechanism for but cannot hold at this value."""
     problems = []
+    if device.connections.on_overflow == "reset" and has_setup_queue(device.connections):
+        problems.append(f"{dotted((*prefix, 'connections', 'on_overflow'))}: {NO_RESET_FROM_THE_QUEUE}; "
+                        f"got 'reset' with backlog {device.connections.backlog}")
     for direction in ("upstream", "downstream"):
         rate = getattr(device, direction).bytes_per_second
         if rate is not None:

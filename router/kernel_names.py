@@ -26,6 +26,7 @@ MARK_OVER_TABLE = 2
 
 QDISC_MAJOR = 1  # the htb root on each interface is 1:
 FIRST_CLASS_MINOR = 0x10  # device n's class is 1:(0x10 + n); its queue (bfifo) is (0x10 + n):
+FIRST_SETUP_MINOR = 0x1000  # device n's setup queue (its backlog of SYNs) is 1:(0x1000 + n), a pfifo under it
 
 # the reasons a SYN is turned away, as the counters and the metrics' reason label name them
 SETUP_RATE = "setup_rate"
@@ -76,7 +77,9 @@ def parse_counter(name: str) -> CounterName | None:
 
 @dataclass(frozen=True)
 class Numbering:
-    """The numbers of devices (tc classes) and links (conntrack marks), fixed at start."""
+    """The numbers of devices (tc classes) and links (conntrack marks): in name order at start,
+    a device created later after them. A number is never given to another name, not even once
+    its device is deleted, so no change renumbers what the kernel already holds."""
 
     devices: tuple[str, ...]
     links: tuple[str, ...]
@@ -84,6 +87,10 @@ class Numbering:
     @classmethod
     def of(cls, devices: Iterable[str], links: Iterable[str]) -> Numbering:
         return cls(tuple(sorted(devices)), tuple(sorted(links)))
+
+    def with_device(self, device: str) -> Numbering:
+        """Numbering that also knows ``device`` (the number it had, if it had one)."""
+        return self if device in self.devices else Numbering((*self.devices, device), self.links)
 
     def class_minor(self, device: str) -> int:
         return FIRST_CLASS_MINOR + self.devices.index(device)
@@ -96,6 +103,16 @@ class Numbering:
         """The device's class as nftables' ``meta priority set`` takes it: htb sends a packet
         whose priority names one of its classes straight there, with no tc filter."""
         return f"{QDISC_MAJOR:x}:{self.class_minor(device):x}"
+
+    def setup_class_minor(self, device: str) -> int:
+        return FIRST_SETUP_MINOR + self.devices.index(device)
+
+    def setup_class_id(self, device: str) -> int:
+        """The tc handle of the device's setup queue class (its backlog of new connections' SYNs)."""
+        return QDISC_MAJOR << 16 | self.setup_class_minor(device)
+
+    def setup_priority(self, device: str) -> str:
+        return f"{QDISC_MAJOR:x}:{self.setup_class_minor(device):x}"
 
     def link_mark(self, link: str) -> int:
         """The conntrack mark of the link's connections (0 is "no link")."""

@@ -16,7 +16,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 
 from router import kernel_names as kn
 from router.state import RouterState
-from router.traffic_control import GSO_PACKET_BYTES, plan_traffic_control
+from router.traffic_control import GSO_PACKET_BYTES, SETUP, plan_traffic_control
 from stormlab_common import metric_names as names
 from stormlab_common.contracts.proxy import effective_burst_bytes
 
@@ -104,22 +104,30 @@ class QueueCounters:
         return list(self._families())
 
     def collect(self) -> Iterator[Metric]:
-        buffered, drops, sent = self._families()
+        waiting, buffered, drops, sent = self._families()
         state = self._state
         classes = state.kernel.classes()
+        waiting_by_device = dict.fromkeys(state.devices, 0)  # no setup queue: nothing waits
         for shaped in plan_traffic_control(state.devices, state.numbering, state.config.interface_pair):
             found = classes.get((shaped.interface, shaped.class_id))
             if found is None:
                 continue
             labels = [shaped.device, shaped.direction]
-            buffered.add_metric(labels, found.backlog_bytes)
+            if shaped.direction == SETUP:  # SYNs waiting, not bytes: the proxy's waiting connections
+                waiting_by_device[shaped.device] = found.queued_packets
+            else:
+                buffered.add_metric(labels, found.backlog_bytes)
             drops.add_metric(labels, found.drops)
             sent.add_metric(labels, found.bytes)
-        yield from (buffered, drops, sent)
+        for name, count in sorted(waiting_by_device.items()):
+            waiting.add_metric([name], count)
+        yield from (waiting, buffered, drops, sent)
 
     @staticmethod
-    def _families() -> tuple[GaugeMetricFamily, CounterMetricFamily, CounterMetricFamily]:
+    def _families() -> tuple[GaugeMetricFamily, GaugeMetricFamily, CounterMetricFamily, CounterMetricFamily]:
         return (
+            GaugeMetricFamily(names.PROXY_WAITING_CONNECTIONS, "Connection attempts (SYNs) waiting in the "
+                              "device's setup queue, its backlog (0 without one).", labels=[D]),
             GaugeMetricFamily(names.PROXY_BUFFERED_BYTES, "Bytes waiting in the device's queue (tc backlog).",
                               labels=[D, DIR]),
             CounterMetricFamily(names.ROUTER_QUEUE_DROPS, "Packets the device's full queue dropped (tc class "

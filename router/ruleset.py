@@ -87,6 +87,13 @@ def limit_rate(per_second: float) -> tuple[int, str]:
     return per_day, "day"
 
 
+def has_setup_queue(limits: contract.ConnectionLimits) -> bool:
+    """Whether the device's SYNs wait in a setup queue (router/traffic_control.py) that passes
+    them at the setup rate, instead of meeting a ``limit rate`` that drops those over it. A
+    backlog needs a rate to wait for: without one, nothing waits."""
+    return limits.backlog > 0 and limits.new_per_second is not None
+
+
 def build_ruleset(topology: Topology) -> dict[str, Any]:
     """The whole transaction, as ``nft -j -f -`` reads it."""
     table = {"family": kn.FAMILY, "name": kn.TABLE}
@@ -153,7 +160,7 @@ def _nat_rules(topology: Topology) -> list[dict]:
 
 def _setup_rules(device: str, limits: contract.ConnectionLimits) -> list[dict]:
     chain, rules = kn.setup_chain(device), []
-    if limits.new_per_second is not None:
+    if limits.new_per_second is not None and not has_setup_queue(limits):
         rate, unit = limit_rate(limits.new_per_second)
         over = {"limit": {"rate": rate, "per": unit, "burst": contract.effective_new_burst(limits),
                           "burst_unit": "packets", "inv": True}}
@@ -178,6 +185,10 @@ def _link_rules(link: str, topology: Topology) -> list[dict]:
     verdict = {"reject": {"type": "tcp reset"}} if outcome == "reset" else {"drop": None}
     syn = [_match(_ct("state"), "new", op="in"),
            _match({"&": [{"payload": {"protocol": "tcp", "field": "flags"}}, TCP_FLAGS_SEEN]}, "syn")]
+    # a SYN the device admits waits its turn in the device's setup queue, if it has one
+    queued = ([_rule(chain, *syn, {"mangle": {"key": _meta("priority"),
+                                              "value": topology.numbering.setup_priority(device)}})]
+              if has_setup_queue(limits) else [])
     return [
         # whatever set the packet's mark before (nothing should), only the setup chain's counts
         _rule(chain, _set_mark(0), {"mangle": {"key": _meta("priority"),
@@ -187,6 +198,7 @@ def _link_rules(link: str, topology: Topology) -> list[dict]:
               {"counter": kn.link_counter(link, device, f"{outcome}:{kn.SETUP_RATE}")}, verdict),
         _rule(chain, _match(_meta("mark"), kn.MARK_OVER_TABLE),
               {"counter": kn.link_counter(link, device, f"{outcome}:{kn.TABLE_FULL}")}, verdict),
+        *queued,
         _rule(chain, *syn, {"counter": kn.link_counter(link, device, "accepted")}),
         # bytes forwarded, IP headers included: what the kernel counts
         _rule(chain, _match(_ct("direction"), "original"),

@@ -5,8 +5,9 @@ kernel in one step; only once the kernel has taken it does the state change. So 
 change, by the contract, by the kernel device's limits or by the kernel itself, leaves both
 the state and the kernel's rules as they were.
 
-Devices and links are fixed at start (no POST or DELETE): the kernel's numbering of them
-(conntrack marks, tc classes) then never changes under established connections.
+Links are fixed at start (no POST or DELETE); devices may be created and deleted, as at the
+proxy. The kernel's numbering of them (conntrack marks, tc classes) never changes under
+established connections: a new device takes the next number, a deleted one keeps its own.
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ from router.errors import Conflict, NotFound
 from router.kernel import Reading
 from router.kernel_limits import device_data_refusals, device_value_refusals, link_data_refusals, pinned
 from router.ruleset import Count, Topology
-from router.traffic_control import GSO_PACKET_BYTES, plan_traffic_control
+from router.traffic_control import GSO_PACKET_BYTES, SETUP, SETUP_PACKET_BYTES, plan_traffic_control
 from stormlab_common.config import ConfigError
 from stormlab_common.contracts import proxy as contract
 from stormlab_common.metric_names import DOWNSTREAM, UPSTREAM
-from stormlab_common.model import dump, patched
+from stormlab_common.model import dump, parse, patched
 
 
 class KernelPort(Protocol):
@@ -71,12 +72,45 @@ class RouterState:
         self._device(name)
         return self._describe_device(name, self.kernel.read())
 
+    def create_device(self, body: Mapping) -> dict:
+        name = body.get("name") if isinstance(body, Mapping) else None
+        source = f"new device {name!r}" if isinstance(name, str) else "new device"
+        data = {key: value for key, value in body.items() if key != "name"} if isinstance(body, Mapping) \
+            else body
+        problems = device_data_refusals(data)
+        if problems:
+            raise ConfigError(problems, source)
+        new = parse(contract.NewDevice, body, source)
+        if new.name in self.devices:
+            raise Conflict(f"device {new.name!r} already exists; PATCH it to change it")
+        config = self._checked_device(new.name, pinned(new.config), source)
+        numbering = self.numbering
+        self.numbering = numbering.with_device(new.name)
+        try:
+            self._apply({**self.devices, new.name: config}, self.links, self.addresses)
+        except Exception:
+            self.numbering = numbering
+            raise
+        return self.get_device(new.name)
+
+    def delete_device(self, name: str) -> None:
+        self._device(name)
+        users = sorted(link for link, config in self.links.items() if config.device == name)
+        if users:
+            raise Conflict(f"device {name!r} is used by links {', '.join(users)}; move them first")
+        self._apply({other: config for other, config in self.devices.items() if other != name},
+                    self.links, self.addresses)
+
     def update_device(self, name: str, patch: Mapping) -> dict:
         current, source = self._device(name), f"device {name!r}"
         problems = contract.patch_problems(contract.Device, current, patch) or device_data_refusals(patch)
         if problems:
             raise ConfigError(problems, source)
-        config = pinned(patched(contract.Device, current, patch, source))
+        config = self._checked_device(name, pinned(patched(contract.Device, current, patch, source)), source)
+        self._apply({**self.devices, name: config}, self.links, self.addresses)
+        return self.get_device(name)
+
+    def _checked_device(self, name: str, config: contract.Device, source: str) -> contract.Device:
         problems = device_value_refusals(config)
         if problems:
             raise ConfigError(problems, source)
@@ -84,8 +118,7 @@ class RouterState:
         if problems:
             raise Conflict(f"device {name!r} could not queue the largest packet the kernel moves "
                            f"({GSO_PACKET_BYTES} bytes, a GSO packet)", problems)
-        self._apply({**self.devices, name: config}, self.links, self.addresses)
-        return self.get_device(name)
+        return config
 
     # -- links --------------------------------------------------------------------------------
     def list_links(self) -> list[dict]:
@@ -157,6 +190,8 @@ class RouterState:
         users = sorted(link for link, cfg in self.links.items() if cfg.device == name)
         plan = {shaped.direction: shaped for shaped in
                 plan_traffic_control({name: config}, self.numbering, self.config.interface_pair)}
+        setup = plan.get(SETUP)
+        setup_queue = reading.classes.get((setup.interface, setup.class_id)) if setup else None
         directions = {}
         for direction in (UPSTREAM, DOWNSTREAM):
             shaped = plan.get(direction)
@@ -168,7 +203,7 @@ class RouterState:
                 "dropped_packets": queue.drops if queue else 0,
                 "shaping": None if shaped is None else {
                     "interface": shaped.interface, "rate_bytes_per_second": shaped.rate_bytes_per_second,
-                    "burst_bytes": shaped.burst_bytes, "queue_bytes": shaped.queue_bytes},
+                    "burst_bytes": shaped.burst_bytes, "queue_bytes": shaped.queue_limit},
             }
         return {
             "name": name, "config": dump(config),
@@ -176,8 +211,12 @@ class RouterState:
             "state": {
                 "active_connections": sum(reading.active_by_mark.get(self.numbering.link_mark(link), 0)
                                           for link in users),
-                "waiting_connections": 0,  # no backlog: nothing waits in the kernel device
+                "waiting_connections": setup_queue.queued_packets if setup_queue else 0,
                 **directions,
+                "setup_queue": None if setup is None else {
+                    "interface": setup.interface, "setups_per_second": setup.setups_per_second,
+                    "burst": setup.burst_bytes // SETUP_PACKET_BYTES, "limit": setup.queue_limit,
+                    "dropped": setup_queue.drops if setup_queue else 0},
                 "connection_attempts": {what: counters.get(kn.device_counter(name, what), Count()).packets
                                         for what in ("accepted", *kn.REASONS)},
             },

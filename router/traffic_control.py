@@ -16,24 +16,36 @@ device is unlimited in that direction) goes through htb's direct queue, unshaped
 - queue: ``buffer_bytes``, the bfifo's limit: a packet that finds the queue full is dropped
   (the kernel's backpressure is TCP's own congestion control, not a paused reader).
 
+A device with a backlog (``connections.backlog`` > 0 and a setup rate) has one more class on the
+services' side, its **setup queue**: nftables sends every SYN of a new connection there, and
+htb lets them through at the setup rate, one SYN counted as SETUP_PACKET_BYTES (htb's minimum
+packet unit, so a byte rate is a packet rate whatever the SYN's options); they wait in a pfifo
+of at most ``backlog`` SYNs, or as many as the rate passes in ``backlog_timeout_seconds`` if
+fewer, so none waits longer than the timeout; a SYN finding it full is dropped. That is the
+proxy's backlog on the kernel's packet path: an attempt waits its turn, and one that waited
+longer than its client's connect timeout reaches the service after the client has given up.
+
 ``plan_traffic_control`` is pure; ``TrafficControl`` applies a plan with pyroute2 and reads the
 classes' counters back.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from router import kernel_names as kn
 from router.errors import KernelRefused
-from router.ruleset import Interfaces, NotRepresentable
+from router.ruleset import Interfaces, NotRepresentable, has_setup_queue
 from stormlab_common.contracts import proxy as contract
 from stormlab_common.metric_names import DOWNSTREAM, UPSTREAM
 
 GSO_PACKET_BYTES = 65536  # the largest packet the kernel queues (GSO/GRO): the kernel's "chunk"
 MAX_BURST_SECONDS = 100.0  # htb keeps a burst as the time it takes at the rate, in a 32-bit tick count
+SETUP = "setup"  # the setup queue's direction label: the SYNs of new connections, towards the services
+SETUP_PACKET_BYTES = 1000  # htb's mpu for the setup queue: every SYN (60-80 bytes) counts as this many
 QUANTUM_BYTES = GSO_PACKET_BYTES  # round-robin share among classes; no class borrows, so only >= a packet
 ROOT = kn.QDISC_MAJOR << 16
 TC_H_ROOT = 0xFFFFFFFF
@@ -46,11 +58,18 @@ class ShapedClass:
     device: str
     direction: str
     interface: str
-    class_id: int  # 1:(0x10 + n), in netlink's form
-    queue_handle: int  # (0x10 + n):, the bfifo under the class
+    class_id: int  # 1:(0x10 + n) (1:(0x1000 + n) for the setup queue), in netlink's form
+    queue_handle: int  # (0x10 + n):, the queue under the class
     rate_bytes_per_second: int
     burst_bytes: int
-    queue_bytes: int
+    queue_limit: int  # bytes (bfifo), or SYNs (pfifo, the setup queue)
+    queue_kind: str = "bfifo"
+    mpu_bytes: int = 0  # htb's minimum packet unit: the setup queue's, SETUP_PACKET_BYTES
+
+    @property
+    def setups_per_second(self) -> float:
+        """The setup queue's rate, in SYNs per second."""
+        return self.rate_bytes_per_second / SETUP_PACKET_BYTES
 
 
 def shaped_interface(direction: str, interfaces: Interfaces) -> str:
@@ -81,8 +100,30 @@ def plan_traffic_control(devices: Mapping[str, contract.Device], numbering: kn.N
             classes.append(ShapedClass(
                 device=name, direction=direction, interface=shaped_interface(direction, interfaces),
                 class_id=numbering.class_id(name), queue_handle=minor << 16, rate_bytes_per_second=rate,
-                burst_bytes=min(burst, int(rate * MAX_BURST_SECONDS)), queue_bytes=limits.buffer_bytes))
+                burst_bytes=min(burst, int(rate * MAX_BURST_SECONDS)), queue_limit=limits.buffer_bytes))
+        setup = setup_queue(name, devices[name].connections, numbering, interfaces)
+        if setup is not None:
+            classes.append(setup)
     return tuple(classes)
+
+
+def setup_queue_limit(limits: contract.ConnectionLimits) -> int:
+    """At most ``backlog`` SYNs, and no more than the rate passes in the backlog's timeout."""
+    within_timeout = math.ceil(limits.backlog_timeout_seconds * limits.new_per_second - 1e-9)
+    return max(1, min(limits.backlog, within_timeout))
+
+
+def setup_queue(device: str, limits: contract.ConnectionLimits, numbering: kn.Numbering,
+                interfaces: Interfaces) -> ShapedClass | None:
+    if not has_setup_queue(limits):
+        return None
+    rate = whole_rate(limits.new_per_second * SETUP_PACKET_BYTES)
+    burst = contract.effective_new_burst(limits) * SETUP_PACKET_BYTES
+    return ShapedClass(
+        device=device, direction=SETUP, interface=interfaces.services,
+        class_id=numbering.setup_class_id(device), queue_handle=numbering.setup_class_minor(device) << 16,
+        rate_bytes_per_second=rate, burst_bytes=min(burst, int(rate * MAX_BURST_SECONDS)),
+        queue_limit=setup_queue_limit(limits), queue_kind="pfifo", mpu_bytes=SETUP_PACKET_BYTES)
 
 
 @dataclass(frozen=True)
@@ -93,6 +134,7 @@ class ClassCounters:
     packets: int
     drops: int
     backlog_bytes: int
+    queued_packets: int = 0
 
 
 class TrafficControl:
@@ -117,9 +159,11 @@ class TrafficControl:
                         params = dict(parent=ROOT, rate=shaped.rate_bytes_per_second,
                                       ceil=shaped.rate_bytes_per_second, burst=shaped.burst_bytes,
                                       cburst=shaped.burst_bytes, quantum=QUANTUM_BYTES)
+                        if shaped.mpu_bytes:
+                            params["mpu"] = shaped.mpu_bytes
                         ipr.tc("replace-class", "htb", index, shaped.class_id, **params)
-                        ipr.tc("replace", "bfifo", index, shaped.queue_handle, parent=shaped.class_id,
-                               limit=shaped.queue_bytes)
+                        ipr.tc("replace", shaped.queue_kind, index, shaped.queue_handle,
+                               parent=shaped.class_id, limit=shaped.queue_limit)
                     keep = {shaped.class_id for shaped in wanted}
                     for handle in _class_handles(ipr, index) - keep:
                         ipr.tc("del-class", "htb", index, handle)
@@ -139,7 +183,8 @@ class TrafficControl:
                     queue = (stats.get_attr("TCA_STATS_QUEUE") if stats else None) or {}
                     found[interface, message["handle"]] = ClassCounters(
                         bytes=basic.get("bytes", 0), packets=basic.get("packets", 0),
-                        drops=queue.get("drops", 0), backlog_bytes=queue.get("backlog", 0))
+                        drops=queue.get("drops", 0), backlog_bytes=queue.get("backlog", 0),
+                        queued_packets=queue.get("qlen", 0))
         return found
 
 

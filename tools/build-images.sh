@@ -8,7 +8,8 @@
 #
 # STORMLAB_IMAGE_SOURCE=online|offline forces the choice; auto (the default) takes online
 # when the official bases are present or can be pulled, else offline.
-# STORMLAB_DEBIAN_MIRROR overrides the Debian mirror used offline.
+# STORMLAB_DEBIAN_MIRROR overrides the Debian mirror used offline; STORMLAB_BUILD_TEST_BASE=1
+# also builds, at the same time as the others, the base `make test-debian` runs in (CI sets it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . tools/lib.sh
@@ -16,6 +17,7 @@ cd "$(dirname "$0")/.."
 PYTHON_OFFICIAL=$(official_base services/Dockerfile)
 PROMETHEUS_OFFICIAL=$(official_base prometheus/Dockerfile)
 PUSHGATEWAY_OFFICIAL=$(official_base pushgateway/Dockerfile)
+ROUTER_OFFICIAL=$(official_base router/Dockerfile)
 PYTHON_COMPONENTS=(api proxy loadgen)   # dns, kv and monitoring run api's image
 
 choose_source() {
@@ -24,7 +26,8 @@ choose_source() {
         auto) ;;
         *) die "STORMLAB_IMAGE_SOURCE must be online, offline or auto, got '${STORMLAB_IMAGE_SOURCE}'" ;;
     esac
-    if have_image "$PYTHON_OFFICIAL" && have_image "$PROMETHEUS_OFFICIAL" && have_image "$PUSHGATEWAY_OFFICIAL"; then
+    if have_image "$PYTHON_OFFICIAL" && have_image "$PROMETHEUS_OFFICIAL" && have_image "$PUSHGATEWAY_OFFICIAL" \
+            && have_image "$ROUTER_OFFICIAL"; then
         echo online; return
     fi
     # Offline bases built earlier mean this machine was found offline before: skip the probe.
@@ -40,7 +43,7 @@ choose_source() {
 # The build's own output only when something was built, or it failed: with nothing changed,
 # one line (the legacy builder's ~190 lines of "Using cache" would bury what follows).
 # "Something was built" is read off the images themselves: an id that changed.
-image_ids() { local c; for c in services proxy loadgen prometheus pushgateway grafana; do
+image_ids() { local c; for c in services proxy loadgen prometheus pushgateway grafana router; do
     docker image inspect -f '{{.Id}}' "$(image_name "$c")" 2>/dev/null || echo none; done; }
 quiet_build() {
     local output status=0 before
@@ -53,12 +56,16 @@ quiet_build() {
         die "the image build failed (exit $status); its output is above"
     fi
     if [ "$(image_ids)" != "$before" ]; then
-        grep -vE 'DEPRECATED|legacy builder|BuildKit|docs\.docker\.com/go/buildx' "$output" >&2 || true
+        grep -vE 'DEPRECATED|legacy builder|BuildKit|docs\.docker\.com/go/buildx|were not consumed' "$output" >&2 || true
         BUILT=yes
     fi
     rm -f "$output"
 }
 
+# Both devices are built whichever the stack runs: the base file builds the proxy, the kernel
+# file over it the router (it takes the proxy's service name there).
+export COMPOSE_FILE=docker-compose.yml
+KERNEL_FILES=docker-compose.yml:docker-compose.kernel.yml
 source=$(choose_source)
 started=$SECONDS
 BUILT=no
@@ -66,16 +73,27 @@ case "$source" in
     online)
         unset STORMLAB_PYTHON_BASE_IMAGE STORMLAB_PROMETHEUS_BASE_IMAGE STORMLAB_PUSHGATEWAY_BASE_IMAGE \
             STORMLAB_GRAFANA_BASE_IMAGE
+        unset STORMLAB_ROUTER_BASE_IMAGE
         STORMLAB_PIP_INSTALL=true quiet_build $COMPOSE build "${PYTHON_COMPONENTS[@]}" prometheus pushgateway grafana
+        quiet_build env COMPOSE_FILE="$KERNEL_FILES" $COMPOSE build proxy
         ;;
     offline)
-        STORMLAB_PYTHON_BASE_IMAGE=$(build_offline_base python tools/offline/python-base.packages)
-        STORMLAB_PROMETHEUS_BASE_IMAGE=$(build_offline_base prometheus tools/offline/prometheus-base.packages)
+        offline=tools/offline
+        # CI asks for the unit tests' Debian base too (make test-debian), built beside the others
+        # shellcheck disable=SC2046  # no word or one
+        build_offline_bases "python=$offline/python-base.packages" \
+            "prometheus=$offline/prometheus-base.packages" \
+            "router=$offline/python-base.packages,$offline/router-base.packages" \
+            $([ "${STORMLAB_BUILD_TEST_BASE:-}" = 1 ] && echo "pytest=$TEST_BASE_LISTS")
+        STORMLAB_PYTHON_BASE_IMAGE=${OFFLINE_BASE[python]}
+        STORMLAB_PROMETHEUS_BASE_IMAGE=${OFFLINE_BASE[prometheus]}
         # One Debian base serves both: it holds the prometheus and prometheus-pushgateway packages.
         STORMLAB_PUSHGATEWAY_BASE_IMAGE=$STORMLAB_PROMETHEUS_BASE_IMAGE
+        STORMLAB_ROUTER_BASE_IMAGE=${OFFLINE_BASE[router]}
         export STORMLAB_PYTHON_BASE_IMAGE STORMLAB_PROMETHEUS_BASE_IMAGE STORMLAB_PUSHGATEWAY_BASE_IMAGE \
-            STORMLAB_PIP_INSTALL=false
+            STORMLAB_ROUTER_BASE_IMAGE STORMLAB_PIP_INSTALL=false
         quiet_build $COMPOSE build "${PYTHON_COMPONENTS[@]}" prometheus pushgateway
+        quiet_build env COMPOSE_FILE="$KERNEL_FILES" $COMPOSE build proxy
         ;;
 esac
 without=""

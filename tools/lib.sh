@@ -13,6 +13,15 @@ fi
 export COMPOSE
 export COMPOSE_PROJECT_NAME="${COMPOSE_PROJECT_NAME:-stormlab}"
 
+# The device between the networks: STORMLAB_DEVICE=proxy (user space, the default) or kernel
+# (router/, docker-compose.kernel.yml over the base file: the router takes the proxy's service
+# name, so every address stays). The Makefile maps DEVICE= the same way.
+case "${STORMLAB_DEVICE:-proxy}" in
+    proxy|"") ;;
+    kernel) export COMPOSE_FILE="${COMPOSE_FILE:-docker-compose.yml:docker-compose.kernel.yml}" ;;
+    *) die "STORMLAB_DEVICE must be proxy or kernel, got '${STORMLAB_DEVICE}'" ;;
+esac
+
 # Images the stack builds are named stormlab-<component>:<tag> (see docker-compose.yml).
 image_name() { echo "stormlab-$1:${STORMLAB_IMAGE_TAG:-local}"; }
 have_image() { docker image inspect "$1" >/dev/null 2>&1; }
@@ -47,4 +56,29 @@ build_offline_base() {
     docker import "$workdir/rootfs.tar" "$tag" >/dev/null
     rm -rf "$workdir"
     echo "$tag"
+}
+
+# The base tools/test-on-debian.sh runs the unit tests in: the images' packages and pytest's.
+TEST_BASE_LISTS=tools/offline/python-base.packages,tools/offline/router-base.packages,tools/offline/pytest-extra.packages
+
+# Build several offline bases at once (each bootstrap waits mostly on the mirror and the disk,
+# so together they take little longer than the slowest alone). Each argument is
+# "name=list1,list2,...". Sets OFFLINE_BASE[name] to each tag; dies naming the first that failed.
+declare -A OFFLINE_BASE
+build_offline_bases() {
+    local spec name lists out pids=() names=() outs=() i
+    for spec in "$@"; do
+        name=${spec%%=*} lists=${spec#*=} out=$(mktemp)
+        # shellcheck disable=SC2086  # the lists, one word each
+        build_offline_base "$name" ${lists//,/ } >"$out" &
+        pids+=($!) names+=("$name") outs+=("$out")
+    done
+    for i in "${!pids[@]}"; do
+        if ! wait "${pids[$i]}"; then
+            rm -f "${outs[@]}"
+            die "the offline base '${names[$i]}' could not be built (its error is above)"
+        fi
+        OFFLINE_BASE[${names[$i]}]=$(cat "${outs[$i]}")
+    done
+    rm -f "${outs[@]}"
 }

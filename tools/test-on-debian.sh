@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the unit tests on Debian bookworm's library versions (aiohttp 3.8, prometheus-client
-# 0.16, locust 2.12, pytest 7.2), the versions the offline images run, in a container with
-# no network. The virtualenv covers current PyPI releases; together they hold the promise
+# 0.16, locust 2.12, pyroute2 0.7, pytest 7.2), the versions the offline images run, in a
+# container with no network. The virtualenv covers current PyPI releases; together they hold the promise
 # that the code runs on both. The experiment runner (experiments/) is left out: it runs on
 # the host from the virtualenv (it needs the Docker SDK, matplotlib, markdown), never in an
 # image. Extra arguments go to pytest.
@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . tools/lib.sh
 
-image=$(build_offline_base pytest tools/offline/python-base.packages tools/offline/pytest-extra.packages)
+image=$(build_offline_base pytest ${TEST_BASE_LISTS//,/ })  # CI built it with the others (make images)
 log "unit tests on Debian's versions ($image)"
 docker run --rm --network none --user "$(id -u):$(id -g)" \
     -e PYTHONDONTWRITEBYTECODE=1 -e HOME=/tmp -v "$PWD:/src:ro" -w /src "$image" \

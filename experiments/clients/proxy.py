@@ -6,6 +6,12 @@ from experiments.clients.http import JsonApi
 
 
 class ProxyClient(JsonApi):
+    """The kernel device (router/) answers the same routes but /settings and /arrivals."""
+
+    def health(self) -> dict:
+        """``{"status", "kind", "devices", "links"}``: ``kind`` is proxy or kernel."""
+        return self.call("GET", "/health")
+
     def settings(self) -> dict:
         """The process-wide settings (``chunk_bytes``, ...)."""
         return self.call("GET", "/settings")

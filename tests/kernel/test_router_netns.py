@@ -10,7 +10,9 @@ import pytest
 
 from router.config import config_from_dict
 from router.errors import KernelRefused
-from router.kernel import Kernel, NftProcess
+from router.interfaces import resolve_interfaces
+from router.kernel import Kernel, NftProcess, open_iproute
+from router.netns import in_netns
 from router.ruleset import build_ruleset
 from router.state import RouterState
 from tests.kernel import traffic
@@ -45,6 +47,12 @@ def rate_in_window(times: list[float], since: float, until: float) -> float:
     return sum(since <= t <= until for t in times) / (until - since)
 
 
+def test_auto_interfaces_are_found_by_the_kernels_own_addresses_and_routes(namespaces):
+    found = in_netns(namespaces.router,
+                     lambda: resolve_interfaces("auto", "auto", SERVICE_ADDRESS, open_iproute))
+    assert (found.clients, found.services) == (CLIENTS_INTERFACE, SERVICES_INTERFACE)
+
+
 def test_dnat_reaches_the_service_through_the_router_and_counters_follow(namespaces):
     state = make_router(namespaces, {"border": {}})
     server = traffic.greeter(namespaces.service, SERVICE_ADDRESS, SERVICE_PORT, b"hello from the service", 5)
@@ -59,7 +67,7 @@ def test_dnat_reaches_the_service_through_the_router_and_counters_follow(namespa
 
 
 def test_syns_over_the_setup_rate_are_dropped_under_a_10x_surge_and_a_change_applies_live(namespaces):
-    state = make_router(namespaces, {"border": {"connections": {"new_per_second": 100}}})
+    state = make_router(namespaces, {"border": {"connections": {"new_per_second": 100, "backlog": 0}}})
     measured = []
     with traffic.Server(namespaces.service, SERVICE_ADDRESS, SERVICE_PORT):
         for limit in (100, 40):
@@ -88,7 +96,7 @@ def test_syns_over_the_setup_rate_are_dropped_under_a_10x_surge_and_a_change_app
 
 
 def test_on_overflow_reset_answers_syns_over_the_rate_with_a_reset(namespaces):
-    state = make_router(namespaces, {"border": {"connections": {"new_per_second": 5, "new_burst": 1,
+    state = make_router(namespaces, {"border": {"connections": {"new_per_second": 5, "new_burst": 1, "backlog": 0,
                                                                 "on_overflow": "reset"}}})
     with traffic.Server(namespaces.service, SERVICE_ADDRESS, SERVICE_PORT):
         knocks = traffic.knock(namespaces.client, ROUTER_CLIENTS_ADDRESS, LISTEN_PORT, per_second=100, seconds=1.0)
@@ -97,12 +105,41 @@ def test_on_overflow_reset_answers_syns_over_the_rate_with_a_reset(namespaces):
     assert len(knocks.connected_at) == counter(state, "link:api:border:accepted") <= 1 + 5 * 1.5
 
 
+def test_a_backlog_queues_syns_and_passes_them_at_the_setup_rate(namespaces):
+    # 100 setups/s and a backlog of 50: a SYN waits at most 0.5 s, under the client kernel's
+    # first retransmission (1 s), so every attempt is one SYN; the surge is 3x the rate.
+    state = make_router(namespaces, {"border": {"connections": {"new_per_second": 100, "new_burst": 5,
+                                                                "backlog": 50, "backlog_timeout_seconds": 2}}})
+    setup_queue = (SERVICES_INTERFACE, state.numbering.setup_class_id("border"))
+    with traffic.Server(namespaces.service, SERVICE_ADDRESS, SERVICE_PORT):
+        knocks = traffic.knock(namespaces.client, ROUTER_CLIENTS_ADDRESS, LISTEN_PORT, per_second=300,
+                               seconds=3.0, wait_seconds=0.9)
+    rate = rate_in_window(knocks.connected_at, knocks.started + 0.5, knocks.started + 3.0)
+    assert abs(rate - 100) <= 5, rate
+    queued = sorted(knocks.waited)
+    # once the queue is full, an admitted SYN waits its 50 places' turn: about 0.5 s
+    late = queued[len(queued) // 2:]
+    assert 0.4 <= sum(late) / len(late) <= 0.6, (queued[:3], queued[-3:])
+    assert queued[-1] <= 0.5 + 0.1
+    drops = state.kernel.classes()[setup_queue].drops
+    accepted = counter(state, "link:api:border:accepted")  # admitted into the queue, dropped or not
+    assert knocks.unanswered == drops and accepted == knocks.offered and knocks.refused == 0
+    assert accepted - drops == len(knocks.connected_at)
+    assert state.get_device("border")["state"]["setup_queue"]["dropped"] == drops
+    print(f"setup queue: {rate:.1f}/s passed for 100/s under 300/s offered; waits of the later half "
+          f"{sum(late) / len(late):.3f} s on average (max {queued[-1]:.3f}); {drops} SYNs dropped when it was full")
+
+
 def test_the_connection_table_is_never_exceeded(namespaces):
     state = make_router(namespaces, {"border": {"connections": {"max_active": 20}}})
     with traffic.Server(namespaces.service, SERVICE_ADDRESS, SERVICE_PORT) as server:
         held = traffic.hold(namespaces.client, ROUTER_CLIENTS_ADDRESS, LISTEN_PORT, 60)
         assert len(held) == 20
         assert state.get_device("border")["state"]["active_connections"] == 20
+        # conntrack's text table, which the agent reads, and its netlink dump agree
+        by_netlink = Kernel(state.kernel.interfaces, netns=namespaces.router, nft=NftProcess(),
+                            conntrack_file="/nonexistent")
+        assert by_netlink.active_by_mark() == state.kernel.active_by_mark() == {1: 20}
         assert counter(state, "link:api:border:refused:table_full") == 40
         for sock in held[:5]:
             sock.close()

@@ -90,6 +90,7 @@ def _listener(address: str, port: int) -> socket.socket:
 class Knocks:
     offered: int = 0
     connected_at: list[float] = field(default_factory=list)
+    waited: list[float] = field(default_factory=list)  # each connected attempt's time to connect
     refused: int = 0  # answered with a reset
     unanswered: int = 0  # no answer within the attempt's wait (a dropped SYN)
     started: float = 0.0
@@ -127,6 +128,7 @@ def _knock(address: str, port: int, per_second: float, seconds: float, wait_seco
             error = sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR)
             if error == 0:
                 result.connected_at.append(time.monotonic())
+                result.waited.append(result.connected_at[-1] - pending[sock])
             else:
                 result.refused += 1
             chooser.unregister(sock)

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 
 from experiments.lab import Lab
 from tests.unit.experiments_http_fake import FakeHttp
-from tests.unit.experiments_live_components import ScriptCaller, proxy_admin, service
+from tests.unit.experiments_live_components import ScriptCaller, proxy_admin, router_agent, service
 
 LINKS = {"dns": {"upstream": "127.0.0.1:9"}, "api": {"upstream": "127.0.0.1:9"}}
 DEVICES = {"border": {"connections": {"new_per_second": 100}}}
@@ -73,9 +73,13 @@ class FakeStack:
 
 
 @contextlib.contextmanager
-def lab_over_components() -> Iterator[tuple[Lab, object, FakeLoadgen, FakeHttp]]:
-    """Yields (lab, the proxy's Topology, the fake locust master, a fake Prometheus)."""
-    with (proxy_admin(LINKS, DEVICES) as (proxy_url, topology), service(API) as api, service(DNS) as dns,
+def lab_over_components(device: str = "proxy") -> Iterator[tuple[Lab, object, FakeLoadgen, FakeHttp]]:
+    """Yields (lab, the device's state: the proxy's Topology or the router's RouterState, the fake
+    locust master, a fake Prometheus). ``device``: proxy, or kernel (the router's agent)."""
+    device_api = (proxy_admin(LINKS, DEVICES) if device == "proxy" else
+                  router_agent({name: {**link, "listen_port": 18081 + n} for n, (name, link) in enumerate(LINKS.items())},
+                               DEVICES))
+    with (device_api as (proxy_url, topology), service(API) as api, service(DNS) as dns,
           FakeLoadgen() as loadgen, FakeHttp() as prometheus):
         stack = FakeStack({"proxy": proxy_url, "loadgen": loadgen.url, "prometheus": prometheus.url},
                           ScriptCaller({"api": api, "dns": dns}))

@@ -1,4 +1,4 @@
-"""The real proxy admin API, a real service and the loadgen's real /stormlab/config, in-process
+"""The real proxy admin API, the kernel device's agent over a fake kernel, a real service and the loadgen's real /stormlab/config, in-process
 on loopback ports the kernel picks, served from threads, so the runner's synchronous clients
 can be checked against the components' own contracts, not a fake's idea of them."""
 
@@ -22,9 +22,12 @@ from loadgen import control_api
 from loadgen.config import load_base
 from loadgen.live_config import LiveConfig
 from proxy.admin import make_admin_app
+from router.agent import make_agent_app
+from router.metrics import register_router_metrics
 from services.app import make_app
 from services.config import config_from
 from tests.unit.proxy_support import running_proxy
+from tests.unit.test_router_fakes import started_state
 
 
 @contextlib.contextmanager
@@ -63,6 +66,20 @@ def proxy_admin(links: dict, devices: dict) -> Iterator[tuple[str, object]]:
     async def make(resources):
         topology, registry = await resources.enter_async_context(running_proxy(links, devices))
         return make_admin_app(topology, registry), topology
+
+    with serving(make) as served:
+        yield served
+
+
+@contextlib.contextmanager
+def router_agent(links: dict, devices: dict) -> Iterator[tuple[str, object]]:
+    """The kernel device's agent (router/agent.py) over a fake kernel: yields (URL, its RouterState)."""
+
+    async def make(resources):
+        state = started_state(devices, links)
+        registry = CollectorRegistry()
+        register_router_metrics(registry, state)
+        return make_agent_app(state, registry), state
 
     with serving(make) as served:
         yield served

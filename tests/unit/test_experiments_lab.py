@@ -119,3 +119,47 @@ def test_the_membership_announced_is_the_replicas_under_a_new_version(env):
 def test_a_component_whose_port_is_not_published_is_named():
     with pytest.raises(StackError, match="loadgen's port 8089 is not published in project 'fake'"):
         Lab(FakeStack({"proxy": "http://127.0.0.1:9", "prometheus": "http://127.0.0.1:9"}, services=None))
+
+
+def test_on_the_kernel_device_what_it_lacks_is_left_out_and_named_and_the_rest_applied():
+    with lab_over_components("kernel") as (lab, state, _, _):
+        assert lab.device_kind == "kernel"
+        lab.patch_device("border", {"connections": {"new_per_second": 50, "backlog": 4096, "setup_cost_bytes": 4000,
+                                                    "on_overflow": "reset"}})
+        lab.patch_link("dns", {"faults": {"latency": {"seconds": 0.2}}})  # all of it left out: no call
+        lab.patch_link("api", {"faults": {"latency": None}, "upstream": "127.0.0.1:10"})
+        assert state.devices["border"].connections.new_per_second == 50
+        assert state.devices["border"].connections.backlog == 0  # the one way the kernel resets
+        assert state.devices["border"].connections.setup_cost_bytes == 0
+        assert state.links["api"].upstream == "127.0.0.1:10"
+        assert len(lab.left_out) == 3
+        backlog, cost, latency = lab.left_out
+        assert backlog.startswith("devices.border.connections.backlog = 0 for on_overflow reset: with a backlog")
+        assert cost.startswith("devices.border.connections.setup_cost_bytes = 4000 left out: the kernel's")
+        assert latency.startswith("links.dns.faults.latency left out: the kernel device injects no faults")
+        lab.patch_device("border", {"connections": {"setup_cost_bytes": 4000}})
+        assert len(lab.left_out) == 3  # each named once
+        assert lab.restore() == []
+        assert state.devices["border"].connections.new_per_second == 100
+        assert state.links["api"].upstream == "127.0.0.1:9"
+
+
+def test_on_the_proxy_nothing_is_left_out(env):
+    lab, topology, _, _ = env
+    assert lab.device_kind == "proxy"
+    lab.patch_device("border", {"connections": {"backlog": 64}})
+    assert topology.devices["border"].config.connections.backlog == 64 and lab.left_out == []
+
+
+def test_a_device_asked_for_that_the_stack_does_not_run_is_refused_before_anything_changes(monkeypatch):
+    monkeypatch.setenv("STORMLAB_DEVICE", "kernel")
+    refusal = (r"stack 'fake' runs the proxy device but STORMLAB_DEVICE \(make's DEVICE\) asks for the kernel "
+               r"one: `make down`, then `make up DEVICE=kernel`")
+    with pytest.raises(StackError, match=refusal), lab_over_components():
+        pass
+
+
+def test_the_device_asked_for_is_taken(monkeypatch):
+    monkeypatch.setenv("STORMLAB_DEVICE", "kernel")
+    with lab_over_components("kernel") as (lab, _, _, _):
+        assert lab.device_kind == "kernel"

@@ -20,7 +20,7 @@ async def json_of(response, status):
 
 async def test_health_lists_and_reads(admin):
     client, _ = admin
-    assert await json_of(await client.get("/health"), 200) == {"status": "ok", "devices": 1, "links": 1}
+    assert await json_of(await client.get("/health"), 200) == {"status": "ok", "kind": "proxy", "devices": 1, "links": 1}
     (device,) = await json_of(await client.get("/devices"), 200)
     assert device["name"] == "border" and device["links"] == ["api"]
     assert device["state"]["active_connections"] == 0

@@ -29,14 +29,14 @@ async def json_of(response, status):
 
 async def test_health_lists_and_reads_in_the_proxys_shapes(agent):
     client, _ = agent
-    assert await json_of(await client.get("/healthz"), 200) == {"status": "ok", "devices": 2, "links": 2}
+    assert await json_of(await client.get("/healthz"), 200) == {"status": "ok", "kind": "kernel", "devices": 2, "links": 2}
     devices = await json_of(await client.get("/devices"), 200)
     assert [device["name"] for device in devices] == ["border", "dns-path"]
     border = await json_of(await client.get("/devices/border"), 200)
     assert set(border) == {"name", "config", "effective", "state", "links"}
     assert border["links"] == ["api", "dns"]
-    assert border["config"]["connections"]["backlog"] == 0  # what the kernel does: nothing waits
-    assert border["state"]["waiting_connections"] == 0
+    assert border["config"]["connections"]["backlog"] == 1024  # the proxy's default: a setup queue once rated
+    assert border["state"]["waiting_connections"] == 0 and border["state"]["setup_queue"] is None
     link = await json_of(await client.get("/links/api"), 200)
     assert link["config"]["upstream"] == "api:8080" and link["state"]["upstream_address"] == "10.0.2.10"
 
@@ -61,9 +61,8 @@ async def test_moving_a_link_applies_and_reads_back(agent):
 
 
 @pytest.mark.parametrize("body,field", [
-    ({"connections": {"backlog": 10}}, "connections.backlog"),
-    ({"connections": {"backlog_timeout_seconds": 5}}, "connections.backlog_timeout_seconds"),
     ({"connections": {"setup_cost_bytes": 1500}}, "connections.setup_cost_bytes"),
+    ({"connections": {"new_per_second": 10, "on_overflow": "reset"}}, "connections.on_overflow"),
     ({"upstream": {"bytes_per_second": 0.4}}, "upstream.bytes_per_second"),
     ({"connections": {"new_per_second": 1e-6}}, "connections.new_per_second"),
 ])
@@ -79,9 +78,21 @@ async def test_device_knobs_without_a_kernel_mechanism_are_refused_by_name(agent
 
 async def test_null_or_the_kernels_own_value_for_a_refused_knob_is_taken(agent):
     client, _ = agent
-    body = {"connections": {"backlog": None, "setup_cost_bytes": 0, "new_per_second": 10}}
+    body = {"connections": {"setup_cost_bytes": None, "new_per_second": 10}}
     device = await json_of(await client.patch("/devices/border", json=body), 200)
-    assert device["config"]["connections"]["backlog"] == 0  # null: the default, which is the kernel's
+    assert device["config"]["connections"]["setup_cost_bytes"] == 0  # null: the default, which is the kernel's
+    body = {"connections": {"setup_cost_bytes": 0, "on_overflow": "reset", "backlog": 0}}
+    device = await json_of(await client.patch("/devices/border", json=body), 200)
+    assert device["config"]["connections"]["on_overflow"] == "reset"  # no queue: a SYN over the rate is reset
+
+
+async def test_a_backlog_reads_back_as_the_setup_queue_the_kernel_holds(agent):
+    client, state = agent
+    body = {"connections": {"new_per_second": 100, "new_burst": 20, "backlog": 4096, "backlog_timeout_seconds": 2}}
+    device = await json_of(await client.patch("/devices/border", json=body), 200)
+    assert device["state"]["setup_queue"] == {"interface": "eth1", "setups_per_second": 100.0, "burst": 20,
+                                              "limit": 200, "dropped": 0}
+    assert state.kernel.applied[-1].devices["border"].connections.backlog == 4096
 
 
 @pytest.mark.parametrize("body,field", [
@@ -131,9 +142,36 @@ async def test_unknown_names_bad_bodies_and_wrong_methods(agent):
     error = await json_of(await client.patch("/devices/border", data=b"{" * 70000,
                                              headers={"Content-Type": "application/json"}), 413)
     assert error["max_bytes"] == 65536
-    refused = await client.delete("/devices/border")
-    assert refused.status == 405 and refused.headers["Allow"] == "GET, HEAD, PATCH"
+    refused = await client.put("/devices/border", json={})
+    assert refused.status == 405 and refused.headers["Allow"] == "DELETE, GET, HEAD, PATCH"
     assert (await json_of(await client.post("/links", json={}), 405))["allowed_methods"] == ["GET", "HEAD"]
+
+
+async def test_devices_are_created_and_deleted_as_at_the_proxy_and_keep_their_numbers(agent):
+    client, state = agent
+    before = state.numbering.class_id("border"), state.numbering.class_id("dns-path")
+    body = {"name": "side", "connections": {"new_per_second": 50, "backlog": 100}}
+    created = await json_of(await client.post("/devices", json=body), 201)
+    assert created["name"] == "side" and created["state"]["setup_queue"]["setups_per_second"] == 50
+    assert (state.numbering.class_id("border"), state.numbering.class_id("dns-path")) == before
+    assert state.numbering.setup_class_id("side") == 0x11002  # the next number
+    assert state.kernel.applied[-1].devices["side"].connections.new_per_second == 50
+    again = await json_of(await client.post("/devices", json={"name": "side"}), 409)
+    assert again["error"] == "device 'side' already exists; PATCH it to change it"
+    bad = await json_of(await client.post("/devices", json={"name": "x", "connections": {"setup_cost_bytes": 5}}), 400)
+    assert bad["error"] == "new device 'x' refused (1 problem); nothing created"
+    assert bad["problems"][0].startswith("connections.setup_cost_bytes: the kernel's connection setup work")
+    assert (await json_of(await client.post("/devices", json={"connections": {}}), 400))["error"].startswith(
+        "new device refused")
+    await json_of(await client.patch("/links/dns", json={"device": "side"}), 200)
+    used = await json_of(await client.delete("/devices/side"), 409)
+    assert used["error"] == "device 'side' is used by links dns; move them first"
+    await json_of(await client.patch("/links/dns", json={"device": "border"}), 200)
+    assert (await client.delete("/devices/side")).status == 204
+    assert "side" not in state.devices and "side" not in state.kernel.applied[-1].devices
+    assert (await json_of(await client.delete("/devices/side"), 404))["known"] == ["border", "dns-path"]
+    await json_of(await client.post("/devices", json={"name": "side"}), 201)
+    assert state.numbering.class_id("side") == 0x10012  # its own number again, no one else's
 
 
 async def test_a_kernel_refusal_says_what_the_kernel_said_and_changes_nothing(agent):

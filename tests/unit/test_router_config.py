@@ -11,16 +11,18 @@ from stormlab_common.config import ConfigError
 
 def test_defaults_and_pinned_knobs():
     config = config_from_dict({"links": {"api": {"listen_port": 8081, "upstream": "api:8080"}}})
-    assert (config.interfaces.clients, config.interfaces.services) == ("eth0", "eth1")
-    assert config.devices["border"].connections.backlog == 0
+    assert (config.interfaces.clients, config.interfaces.services) == ("auto", "auto")
+    assert config.devices["border"].connections.backlog == 1024  # the proxy's: a setup queue once rated
+    assert config.devices["border"].connections.setup_cost_bytes == 0
     assert config.admin.port == 8474
 
 
 def test_every_refusal_is_reported_at_once_with_its_path():
     with pytest.raises(ConfigError) as refused:
         config_from_dict({
-            "devices": {"border": {"connections": {"backlog": 10}}}})
-    assert refused.value.problems[0].startswith("devices.border.connections.backlog: the kernel device has no backlog")
+            "devices": {"border": {"connections": {"setup_cost_bytes": 10}}}})
+    assert refused.value.problems[0].startswith("devices.border.connections.setup_cost_bytes: the kernel's "
+                                                "connection setup work")
     with pytest.raises(ConfigError) as refused:
         config_from_dict({"links": {
             "api": {"listen_port": 8081, "upstream": "api:8080", "protocol": "http"},

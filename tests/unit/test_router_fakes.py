@@ -44,7 +44,8 @@ class FakeKernel:
 
 def started_state(devices: dict | None = None, links: dict | None = None) -> RouterState:
     config = config_from_dict({"devices": devices or {"border": {}, "dns-path": {}},
-                               "links": LINKS if links is None else links})
+                               "links": LINKS if links is None else links,
+                               "interfaces": {"clients": "eth0", "services": "eth1"}})
     state = RouterState(config, FakeKernel(), resolve=lambda host: ADDRESSES.get(host, "10.0.2.99"))
     state.start()
     return state

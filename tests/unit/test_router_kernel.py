@@ -11,7 +11,7 @@ import pytest
 
 from router import kernel_names as kn
 from router.errors import KernelRefused
-from router.kernel import Kernel, NftProcess, _nft_words
+from router.kernel import Kernel, NftProcess, _nft_words, active_by_mark_in_table
 from router.ruleset import Count, Interfaces, Topology
 from stormlab_common.contracts import proxy as contract
 
@@ -76,3 +76,47 @@ def test_when_nftables_refuses_the_shaping_goes_back_to_the_old_plan():
 def test_nft_words_drop_the_json_position_prefix():
     assert _nft_words("internal:0:0-0: Error: x\n\n") == "Error: x"
     assert _nft_words("plain\nsecond") == "plain; second"
+
+
+CONNTRACK_TABLE = """\
+ipv4     2 tcp      6 17 SYN_SENT src=172.20.0.6 dst=172.20.0.4 sport=38416 dport=8053 [UNREPLIED] src=172.21.0.4 dst=172.21.0.7 sport=8080 dport=38416 mark=2 zone=0 use=2
+ipv4     2 tcp      6 431999 ESTABLISHED src=172.20.0.6 dst=172.20.0.4 sport=1 dport=8081 src=172.21.0.3 dst=172.21.0.7 sport=8080 dport=1 [ASSURED] mark=1 zone=0 use=2
+ipv4     2 tcp      6 110 TIME_WAIT src=172.20.0.6 dst=172.20.0.4 sport=2 dport=8081 src=172.21.0.3 dst=172.21.0.7 sport=8080 dport=2 [ASSURED] mark=1 zone=0 use=2
+ipv4     2 tcp      6 9 CLOSE src=172.20.0.6 dst=172.20.0.4 sport=3 dport=8081 src=172.21.0.3 dst=172.21.0.7 sport=8080 dport=3 mark=1 zone=0 use=2
+ipv4     2 udp      17 29 src=127.0.0.1 dst=127.0.0.11 sport=5 dport=53 src=127.0.0.11 dst=127.0.0.1 sport=53 dport=5 mark=0 zone=0 use=2
+ipv4     2 tcp      6 431999 ESTABLISHED src=10.0.0.1 dst=10.0.0.2 sport=4 dport=22 src=10.0.0.2 dst=10.0.0.1 sport=22 dport=4 [ASSURED] mark=0 zone=0 use=2
+"""
+
+
+def test_conntracks_text_table_counts_open_entries_by_mark():
+    assert active_by_mark_in_table(CONNTRACK_TABLE.splitlines(keepends=True)) == {2: 1, 1: 1}
+
+
+def test_open_connections_are_read_from_the_text_table_when_there_is_one(tmp_path):
+    table = tmp_path / "nf_conntrack"
+    table.write_text(CONNTRACK_TABLE)
+
+    def no_netlink():
+        raise AssertionError("netlink asked although the text table was there")
+    kernel = Kernel(INTERFACES, nft=RecordingNft(refuse=False), conntrack_factory=no_netlink, conntrack_file=str(table))
+    assert kernel.active_by_mark() == {2: 1, 1: 1}
+
+
+def test_without_the_text_table_netlinks_dump_is_counted(tmp_path):
+    class Entry:
+        def __init__(self, mark, state):
+            self.mark, self.protoinfo = mark, type("ProtoInfo", (), {"state": state})()
+
+    class Dump:
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def dump_entries(self):
+            return [Entry(2, 2), Entry(1, 3), Entry(1, 7), Entry(0, 3)]
+
+    kernel = Kernel(INTERFACES, nft=RecordingNft(refuse=False), conntrack_factory=Dump,
+                    conntrack_file=str(tmp_path / "absent"))
+    assert kernel.active_by_mark() == {2: 1, 1: 1}

@@ -16,8 +16,9 @@ from prometheus_client import CollectorRegistry
 
 from proxy.admin import make_admin_app
 from router.agent import make_agent_app
-from router.kernel_limits import PINNED_CONNECTIONS, device_data_refusals, link_data_refusals
+from router.kernel_limits import device_data_refusals, link_data_refusals
 from stormlab_common.contracts import proxy as contract
+from stormlab_common.contracts.kernel_device import PINNED_CONNECTIONS
 from stormlab_common.model import patch_schema_of
 from tests.unit.proxy_support import running_proxy
 from tests.unit.schema_strategies import bad_values, values
@@ -40,6 +41,8 @@ def honourable_device_patch(patch) -> bool:
             return False
     connections = patch.get("connections")
     if isinstance(connections, Mapping):
+        if connections.get("on_overflow") == "reset":
+            return False  # refused with a backlog, the kernel's tc queue can only drop
         rate = connections.get("new_per_second")
         if isinstance(rate, int | float) and not isinstance(rate, bool) and rate < 1 / 86400:
             return False

@@ -57,7 +57,7 @@ def test_each_link_is_dnated_to_its_upstream_and_marked():
 
 
 def test_links_of_one_device_share_its_one_limit_and_ct_count():
-    devices = {"border": limited(new_per_second=200, max_active=2000), "dns-path": contract.Device()}
+    devices = {"border": limited(new_per_second=200, max_active=2000, backlog=0), "dns-path": contract.Device()}
     ruleset = build_ruleset(topology(devices))
     setup = rules_of(ruleset, "setup:border")
     limits = [expr for rule in setup for expr in rule if "limit" in expr]
@@ -74,12 +74,34 @@ def test_links_of_one_device_share_its_one_limit_and_ct_count():
 @pytest.mark.parametrize("on_overflow,verdict,outcome", [
     ("refuse", {"drop": None}, "refused"), ("reset", {"reject": {"type": "tcp reset"}}, "reset")])
 def test_syns_turned_away_get_the_verdict_on_overflow_asks(on_overflow, verdict, outcome):
-    devices = {"border": limited(new_per_second=5, max_active=3, on_overflow=on_overflow), "dns-path": contract.Device()}
+    devices = {"border": limited(new_per_second=5, max_active=3, on_overflow=on_overflow, backlog=0),
+               "dns-path": contract.Device()}
     rules = rules_of(build_ruleset(topology(devices)), "link:api")
     turned_away = [rule for rule in rules if rule[0].get("match", {}).get("left") == {"meta": {"key": "mark"}}]
     assert [rule[-1] for rule in turned_away] == [verdict, verdict]
     assert [rule[1]["counter"] for rule in turned_away] == [f"link:api:border:{outcome}:setup_rate",
                                                             f"link:api:border:{outcome}:table_full"]
+
+
+def test_with_a_backlog_admitted_syns_wait_in_the_setup_queue_instead_of_meeting_a_limit():
+    devices = {"border": limited(new_per_second=100, max_active=50, backlog=4096), "dns-path": contract.Device()}
+    ruleset = build_ruleset(topology(devices))
+    setup = rules_of(ruleset, "setup:border")
+    assert not [expr for rule in setup for expr in rule if "limit" in expr]  # the queue is the rate
+    assert [expr for rule in setup for expr in rule if "ct count" in expr] == [{"ct count": {"val": 50, "inv": True}}]
+    rules = rules_of(ruleset, "link:api")
+    queued = [index for index, rule in enumerate(rules)
+              if {"mangle": {"key": {"meta": {"key": "priority"}}, "value": "1:1000"}} in rule]
+    accepted = [index for index, rule in enumerate(rules) if {"counter": "link:api:border:accepted"} in rule]
+    turned_away = [index for index, rule in enumerate(rules) if rule[0].get("match", {}).get("left") ==
+                   {"meta": {"key": "mark"}}]
+    # after the table's verdict, only SYNs (the rule matches ct state new and the SYN flag)
+    assert len(queued) == 1 and max(turned_away) < queued[0] < accepted[0]
+    assert rules[queued[0]][1]["match"]["right"] == "syn"
+    # without a rate there is nothing to wait for: no queue, no limit
+    plain = build_ruleset(topology({"border": limited(backlog=4096), "dns-path": contract.Device()}))
+    assert not [rule for rule in rules_of(plain, "link:api")
+                if {"mangle": {"key": {"meta": {"key": "priority"}}, "value": "1:1000"}} in rule]
 
 
 def test_moving_a_link_moves_its_class_and_its_limits():

@@ -14,6 +14,7 @@ from router.ruleset import Interfaces, NotRepresentable
 from router.traffic_control import (
     GSO_PACKET_BYTES,
     MAX_BURST_SECONDS,
+    SETUP_PACKET_BYTES,
     TrafficControl,
     plan_traffic_control,
     whole_rate,
@@ -37,13 +38,13 @@ def test_each_limited_direction_is_shaped_where_it_leaves_the_router():
     assert upstream.class_id == 0x10010 and upstream.queue_handle == 0x100000
     assert upstream.rate_bytes_per_second == 2_000_000
     assert upstream.burst_bytes == max(4 * GSO_PACKET_BYTES, int(2e6 * 0.02))
-    assert upstream.queue_bytes == 4194304
+    assert upstream.queue_limit == 4194304
 
 
 def test_a_given_burst_and_buffer_are_the_classs():
     devices = {"border": device(up=1e8, burst_bytes=3_000_000, buffer_bytes=131072)}
     (shaped,) = plan_traffic_control(devices, kn.Numbering.of(devices, []), INTERFACES)
-    assert (shaped.burst_bytes, shaped.queue_bytes) == (3_000_000, 131072)
+    assert (shaped.burst_bytes, shaped.queue_limit) == (3_000_000, 131072)
 
 
 @given(st.floats(min_value=1, max_value=1e12), st.integers(GSO_PACKET_BYTES, 1 << 40))
@@ -52,6 +53,39 @@ def test_rates_are_whole_bytes_and_bursts_fit_htb(rate, burst):
     (shaped,) = plan_traffic_control(devices, kn.Numbering.of(devices, []), INTERFACES)
     assert shaped.rate_bytes_per_second == round(rate) >= 1
     assert shaped.burst_bytes <= max(burst, 1) and shaped.burst_bytes <= shaped.rate_bytes_per_second * MAX_BURST_SECONDS
+
+
+def connections(**limits) -> contract.Device:
+    return contract.Device(connections=contract.ConnectionLimits(**limits))
+
+
+def test_a_backlog_is_a_setup_queue_of_syns_passed_at_the_setup_rate():
+    devices = {"border": connections(new_per_second=100, new_burst=20, backlog=4096, backlog_timeout_seconds=2)}
+    (setup,) = plan_traffic_control(devices, kn.Numbering.of(devices, []), INTERFACES)
+    assert (setup.direction, setup.interface, setup.queue_kind) == ("setup", "services0", "pfifo")
+    assert setup.class_id == 0x11000 and setup.queue_handle == 0x10000000
+    # every SYN counts as SETUP_PACKET_BYTES (htb's mpu), so the byte rate is 100 SYNs/s
+    assert (setup.mpu_bytes, setup.rate_bytes_per_second) == (SETUP_PACKET_BYTES, 100 * SETUP_PACKET_BYTES)
+    assert setup.setups_per_second == 100 and setup.burst_bytes == 20 * SETUP_PACKET_BYTES
+    # 4096 may wait, but the rate passes 200 in the 2 s timeout: no SYN waits longer than that
+    assert setup.queue_limit == 200
+
+
+@pytest.mark.parametrize("limits, expected", [
+    ({"new_per_second": 100, "backlog": 50, "backlog_timeout_seconds": 2}, 50),   # the backlog is smaller
+    ({"new_per_second": 0.5, "backlog": 10, "backlog_timeout_seconds": 1}, 1),    # at least one waits
+    ({"new_per_second": 30, "backlog": 1000, "backlog_timeout_seconds": 0.1}, 3),
+])
+def test_the_setup_queue_holds_the_backlog_or_the_timeouts_worth_whichever_is_fewer(limits, expected):
+    devices = {"d": connections(**limits)}
+    (setup,) = plan_traffic_control(devices, kn.Numbering.of(devices, []), INTERFACES)
+    assert setup.queue_limit == expected
+
+
+def test_no_rate_or_no_backlog_means_no_setup_queue():
+    for limits in ({"backlog": 4096}, {"new_per_second": 100, "backlog": 0}):
+        devices = {"d": connections(**limits)}
+        assert plan_traffic_control(devices, kn.Numbering.of(devices, []), INTERFACES) == ()
 
 
 def test_a_rate_under_one_byte_per_second_cannot_be_shaped():
@@ -106,6 +140,16 @@ def test_applying_changes_classes_in_place_and_removes_those_no_longer_planned()
     assert [(c[2], c[3], c[4]["rate"], c[4]["ceil"]) for c in replaced] == [(3, 0x10010, 1_000_000, 1_000_000)]
     assert ("replace", "bfifo", 3, 0x100000, {"parent": 0x10010, "limit": 4194304}) in ipr.calls
     assert not [call for call in ipr.calls if call[1] == "htb" and call[0] == "replace"]  # the root was there
+
+
+def test_the_setup_queue_is_applied_with_its_mpu_and_a_pfifo():
+    devices = {"border": connections(new_per_second=100, backlog=50)}
+    plan = plan_traffic_control(devices, kn.Numbering.of(devices, []), INTERFACES)
+    ipr = RecordingIPRoute()
+    TrafficControl(lambda: ipr, INTERFACES).apply(plan)
+    (klass,) = [call for call in ipr.calls if call[0] == "replace-class"]
+    assert (klass[2], klass[3], klass[4]["rate"], klass[4]["mpu"]) == (3, 0x11000, 100_000, SETUP_PACKET_BYTES)
+    assert ("replace", "pfifo", 3, 0x10000000, {"parent": 0x11000, "limit": 50}) in ipr.calls
 
 
 def test_a_missing_root_is_made_and_a_refusal_carries_the_kernels_words():
