@@ -160,12 +160,13 @@ def _markdown(rows: list[dict], totals: dict, sides: dict[str, Side]) -> str:
 def _why(row: dict) -> str:
     proxy, kernel = row["proxy"], row["kernel"]
     lines = [f"### {text(row['scenario'])}: {cell(_verdict(proxy))} on the proxy, {cell(_verdict(kernel))} "
-             "on the kernel device"]
+             "on the kernel device", ""]
     if row["left_out_on_kernel"]:
-        lines.append("Left out on the kernel device (it has no mechanism for them):")
+        lines.append("Left out on the kernel device (it has no mechanism for them):\n")
         lines += [f"- {text(line)}" for line in row["left_out_on_kernel"]]
     else:
         lines.append("Nothing of the scenario was left out on the kernel device.")
+    lines += ["", "What the two runs measured:", ""]
     schedule = ", ".join(f"{t:g} s" for t in SYN_RETRANSMISSIONS_SECONDS[:3])
     for timeout in row["connect_timeouts_seconds"]:
         within = sum(t <= timeout for t in SYN_RETRANSMISSIONS_SECONDS)
