@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from router.ruleset import NotRepresentable, has_setup_queue, limit_rate
-from router.traffic_control import whole_rate
+from router.traffic_control import SETUP_PACKET_BYTES, whole_rate
 from stormlab_common.config import dotted
 from stormlab_common.contracts import proxy as contract
 from stormlab_common.contracts.kernel_device import (
@@ -62,11 +62,26 @@ def device_value_refusals(device: contract.Device, prefix: tuple = ()) -> list[s
             except NotRepresentable as exc:
                 problems.append(f"{dotted((*prefix, direction, 'bytes_per_second'))}: {exc}")
     if device.connections.new_per_second is not None:
+        where = dotted((*prefix, "connections", "new_per_second"))
         try:
             limit_rate(device.connections.new_per_second)
         except NotRepresentable as exc:
-            problems.append(f"{dotted((*prefix, 'connections', 'new_per_second'))}: nftables limits whole "
-                            f"connections per second, minute, hour or day: {exc}")
+            problems.append(f"{where}: nftables limits whole connections per second, minute, hour or day: "
+                            f"{exc}")
+        else:
+            problems += _setup_queue_refusals(device.connections, where)
+    return problems
+
+
+def _setup_queue_refusals(limits: contract.ConnectionLimits, where: str) -> list[str]:
+    problems = []
+    if has_setup_queue(limits):
+        try:
+            whole_rate(limits.new_per_second * SETUP_PACKET_BYTES)
+        except NotRepresentable as exc:
+            problems.append(f"{where}: with a backlog the setup queue passes SYNs at htb's rate, "
+                            f"{SETUP_PACKET_BYTES} bytes each: {exc}; use backlog 0 (nftables' limit) "
+                            f"for a higher rate")
     return problems
 
 

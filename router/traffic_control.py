@@ -78,10 +78,16 @@ def shaped_interface(direction: str, interfaces: Interfaces) -> str:
     return interfaces.services if direction == UPSTREAM else interfaces.clients
 
 
+MAX_HTB_RATE = 0xFFFFFFFF  # bytes/s: the 32-bit rate of htb's tc_ratespec (pyroute2 sends no 64-bit one)
+
+
 def whole_rate(bytes_per_second: float) -> int:
     rate = round(bytes_per_second)
     if rate < 1:
         raise NotRepresentable(f"tc shapes whole bytes per second: expected at least 1, "
+                               f"got {bytes_per_second!r}")
+    if rate > MAX_HTB_RATE:
+        raise NotRepresentable(f"tc's htb holds at most {MAX_HTB_RATE:,} bytes per second (32 bits), "
                                f"got {bytes_per_second!r}")
     return rate
 

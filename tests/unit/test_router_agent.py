@@ -63,6 +63,9 @@ async def test_moving_a_link_applies_and_reads_back(agent):
 @pytest.mark.parametrize("body,field", [
     ({"connections": {"setup_cost_bytes": 1500}}, "connections.setup_cost_bytes"),
     ({"connections": {"new_per_second": 10, "on_overflow": "reset"}}, "connections.on_overflow"),
+    # htb's rate is 32 bits: a setup queue (1000 bytes a SYN) over 4,294,967 setups/s, a direction over 4.29 GB/s
+    ({"connections": {"new_per_second": 5_000_000, "backlog": 17209}}, "connections.new_per_second"),
+    ({"downstream": {"bytes_per_second": 5e9}}, "downstream.bytes_per_second"),
     ({"upstream": {"bytes_per_second": 0.4}}, "upstream.bytes_per_second"),
     ({"connections": {"new_per_second": 1e-6}}, "connections.new_per_second"),
 ])

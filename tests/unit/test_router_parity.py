@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry
 from proxy.admin import make_admin_app
 from router.agent import make_agent_app
 from router.kernel_limits import device_data_refusals, link_data_refusals
+from router.traffic_control import MAX_HTB_RATE, SETUP_PACKET_BYTES
 from stormlab_common.contracts import proxy as contract
 from stormlab_common.contracts.kernel_device import PINNED_CONNECTIONS
 from stormlab_common.model import patch_schema_of
@@ -37,14 +38,15 @@ def honourable_device_patch(patch) -> bool:
     for direction in ("upstream", "downstream"):
         rate = (patch.get(direction) or {}).get("bytes_per_second") if isinstance(patch.get(direction), Mapping) \
             else None
-        if isinstance(rate, int | float) and not isinstance(rate, bool) and rate < 1:
+        if isinstance(rate, int | float) and not isinstance(rate, bool) and not 1 <= rate <= MAX_HTB_RATE:
             return False
     connections = patch.get("connections")
     if isinstance(connections, Mapping):
         if connections.get("on_overflow") == "reset":
             return False  # refused with a backlog, the kernel's tc queue can only drop
         rate = connections.get("new_per_second")
-        if isinstance(rate, int | float) and not isinstance(rate, bool) and rate < 1 / 86400:
+        if isinstance(rate, int | float) and not isinstance(rate, bool) and (
+                rate < 1 / 86400 or rate * SETUP_PACKET_BYTES > MAX_HTB_RATE):  # a setup queue's htb rate
             return False
     return True
 

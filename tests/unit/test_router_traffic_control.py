@@ -14,6 +14,7 @@ from router.ruleset import Interfaces, NotRepresentable
 from router.traffic_control import (
     GSO_PACKET_BYTES,
     MAX_BURST_SECONDS,
+    MAX_HTB_RATE,
     SETUP_PACKET_BYTES,
     TrafficControl,
     plan_traffic_control,
@@ -47,7 +48,7 @@ def test_a_given_burst_and_buffer_are_the_classs():
     assert (shaped.burst_bytes, shaped.queue_limit) == (3_000_000, 131072)
 
 
-@given(st.floats(min_value=1, max_value=1e12), st.integers(GSO_PACKET_BYTES, 1 << 40))
+@given(st.floats(min_value=1, max_value=MAX_HTB_RATE), st.integers(GSO_PACKET_BYTES, 1 << 40))
 def test_rates_are_whole_bytes_and_bursts_fit_htb(rate, burst):
     devices = {"d": device(up=rate, burst_bytes=burst)}
     (shaped,) = plan_traffic_control(devices, kn.Numbering.of(devices, []), INTERFACES)
@@ -88,9 +89,12 @@ def test_no_rate_or_no_backlog_means_no_setup_queue():
         assert plan_traffic_control(devices, kn.Numbering.of(devices, []), INTERFACES) == ()
 
 
-def test_a_rate_under_one_byte_per_second_cannot_be_shaped():
+def test_a_rate_under_one_byte_per_second_or_over_htbs_32_bits_cannot_be_shaped():
     with pytest.raises(NotRepresentable):
         whole_rate(0.4)
+    assert whole_rate(MAX_HTB_RATE) == MAX_HTB_RATE
+    with pytest.raises(NotRepresentable, match="at most 4,294,967,295 bytes per second"):
+        whole_rate(MAX_HTB_RATE + 1)
 
 
 class RecordingIPRoute:
