@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from router.ruleset import NotRepresentable, has_setup_queue, limit_rate
-from router.traffic_control import SETUP_PACKET_BYTES, whole_rate
+from router.traffic_control import MAX_QUEUE_BYTES, SETUP_PACKET_BYTES, whole_rate
 from stormlab_common.config import dotted
 from stormlab_common.contracts import proxy as contract
 from stormlab_common.contracts.kernel_device import (
@@ -61,6 +61,10 @@ def device_value_refusals(device: contract.Device, prefix: tuple = ()) -> list[s
                 whole_rate(rate)
             except NotRepresentable as exc:
                 problems.append(f"{dotted((*prefix, direction, 'bytes_per_second'))}: {exc}")
+        buffer = getattr(device, direction).buffer_bytes
+        if buffer > MAX_QUEUE_BYTES:
+            problems.append(f"{dotted((*prefix, direction, 'buffer_bytes'))}: tc's fifo holds at most "
+                            f"{MAX_QUEUE_BYTES:,} bytes (32 bits), got {buffer}")
     if device.connections.new_per_second is not None:
         where = dotted((*prefix, "connections", "new_per_second"))
         try:

@@ -79,6 +79,7 @@ def shaped_interface(direction: str, interfaces: Interfaces) -> str:
 
 
 MAX_HTB_RATE = 0xFFFFFFFF  # bytes/s: the 32-bit rate of htb's tc_ratespec (pyroute2 sends no 64-bit one)
+MAX_QUEUE_BYTES = 0x7FFFFFFF  # a fifo's limit, as pyroute2 packs it (a signed 32-bit int)
 
 
 def whole_rate(bytes_per_second: float) -> int:

@@ -66,6 +66,7 @@ async def test_moving_a_link_applies_and_reads_back(agent):
     # htb's rate is 32 bits: a setup queue (1000 bytes a SYN) over 4,294,967 setups/s, a direction over 4.29 GB/s
     ({"connections": {"new_per_second": 5_000_000, "backlog": 17209}}, "connections.new_per_second"),
     ({"downstream": {"bytes_per_second": 5e9}}, "downstream.bytes_per_second"),
+    ({"downstream": {"buffer_bytes": 71474107146}}, "downstream.buffer_bytes"),  # a fifo's limit is 32 bits
     ({"upstream": {"bytes_per_second": 0.4}}, "upstream.bytes_per_second"),
     ({"connections": {"new_per_second": 1e-6}}, "connections.new_per_second"),
 ])
