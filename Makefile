@@ -23,7 +23,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help venv images up down ps logs demo reset traffic test test-unit test-kernel test-integration test-experiments cross-check hysteresis map experiment require-exp experiments validate fuzz-apis test-debian lint check-config bench-startup bench-proxy bench-services bench-clients trigger clean
+.PHONY: help venv images up down ps logs demo reset traffic test test-unit test-kernel test-integration test-experiments cross-check hysteresis map experiment require-exp experiments validate fuzz-apis test-debian lint check-config bench-startup bench-proxy bench-device bench-services bench-clients trigger clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -107,6 +107,10 @@ bench-startup: images ## measure `up` until healthy, from nothing, RUNS times (d
 
 bench-proxy: venv ## the proxy's figures: shaping (vs tc tbf), connections, overhead (vs nginx), 8,000 idle connections
 	$(PY) -m benchmarks.proxy_bench $(BENCH_ARGS)
+
+# Root: three network namespaces (clients | device | services) carry both devices' traffic.
+bench-device: venv ## the kernel device beside the proxy on one path: shaping, setups, table, latency (root; DEVICE=proxy: the proxy alone)
+	$(PY) -m benchmarks.device_bench --devices $(if $(filter proxy,$(DEVICE)),proxy,proxy kernel) $(BENCH_ARGS)
 
 bench-services: venv ## the services' figures: capacity accuracy (W/S under overload) and one replica's overhead
 	$(PY) benchmarks/services_capacity.py $(BENCH_ARGS)

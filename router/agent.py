@@ -43,7 +43,7 @@ def make_agent_app(state: RouterState, registry: CollectorRegistry) -> web.Appli
     app.router.add_routes([
         web.get("/health", health),
         web.get("/healthz", health),
-        web.get("/metrics", metrics_handler(registry)),
+        web.get("/metrics", metrics_handler(registry, off_the_loop=True)),  # collectors read the kernel
         web.get("/devices", list_devices),
         web.post("/devices", create_device),
         web.get("/devices/{name}", get_device),

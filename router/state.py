@@ -203,6 +203,7 @@ class RouterState:
                 "dropped_packets": queue.drops if queue else 0,
                 "shaping": None if shaped is None else {
                     "interface": shaped.interface, "rate_bytes_per_second": shaped.rate_bytes_per_second,
+                    "htb_rate_bytes_per_second": shaped.htb_rate,  # on the wire: segments with headers
                     "burst_bytes": shaped.burst_bytes, "queue_bytes": shaped.queue_limit},
             }
         return {
@@ -216,6 +217,7 @@ class RouterState:
                 "setup_queue": None if setup is None else {
                     "interface": setup.interface, "setups_per_second": setup.setups_per_second,
                     "burst": setup.burst_bytes // SETUP_PACKET_BYTES, "limit": setup.queue_limit,
+                    "passed": setup_queue.packets if setup_queue else 0,  # SYNs, retransmissions included
                     "dropped": setup_queue.drops if setup_queue else 0},
                 "connection_attempts": {what: counters.get(kn.device_counter(name, what), Count()).packets
                                         for what in ("accepted", *kn.REASONS)},

@@ -9,8 +9,14 @@ class id (router/ruleset.py), so no tc filter is needed, and a link moved to ano
 moves to that device's class with the next rules. A packet whose class does not exist (its
 device is unlimited in that direction) goes through htb's direct queue, unshaped.
 
-- rate: ``bytes_per_second``, rounded to whole bytes per second (tc's unit); ceil = rate, so
-  no device borrows another's bandwidth;
+- rate: ``bytes_per_second`` of payload, as the proxy meters it, rounded to whole bytes per
+  second (tc's unit); ceil = rate, so no device borrows another's bandwidth. htb meters what a
+  packet costs on the wire, each TCP segment with its own headers (a GSO packet as the segments
+  it will be cut into), so the class's rate is the payload rate times what a full-size segment
+  costs per byte of payload: (MTU + 14) / (MTU - 52) at an MTU of 1500, Docker's default, 1514
+  bytes on the wire for 1448 of payload (Ethernet 14, IPv4 20, TCP 20 and its timestamps 12).
+  A bulk transfer's payload then passes at the configured rate; small packets cost more than
+  their payload, as on a wire;
 - burst: the contract's ``effective_burst_bytes`` (a GSO packet of 64 KiB is the chunk the
   kernel moves), capped at MAX_BURST_SECONDS at the rate, the most htb's burst field holds;
 - queue: ``buffer_bytes``, the bfifo's limit: a packet that finds the queue full is dropped
@@ -46,6 +52,8 @@ GSO_PACKET_BYTES = 65536  # the largest packet the kernel queues (GSO/GRO): the 
 MAX_BURST_SECONDS = 100.0  # htb keeps a burst as the time it takes at the rate, in a 32-bit tick count
 SETUP = "setup"  # the setup queue's direction label: the SYNs of new connections, towards the services
 SETUP_PACKET_BYTES = 1000  # htb's mpu for the setup queue: every SYN (60-80 bytes) counts as this many
+ASSUMED_MTU = 1500
+WIRE_BYTES_PER_PAYLOAD_BYTE = (ASSUMED_MTU + 14) / (ASSUMED_MTU - 52)  # a full-size TCP segment's cost
 QUANTUM_BYTES = GSO_PACKET_BYTES  # round-robin share among classes; no class borrows, so only >= a packet
 ROOT = kn.QDISC_MAJOR << 16
 TC_H_ROOT = 0xFFFFFFFF
@@ -65,6 +73,16 @@ class ShapedClass:
     queue_limit: int  # bytes (bfifo), or SYNs (pfifo, the setup queue)
     queue_kind: str = "bfifo"
     mpu_bytes: int = 0  # htb's minimum packet unit: the setup queue's, SETUP_PACKET_BYTES
+    wire_bytes_per_byte: float = 1.0  # what htb meters per byte of the rate (payload classes: segments)
+
+    @property
+    def htb_rate(self) -> int:
+        """The rate htb is given, in the bytes it meters."""
+        return round(self.rate_bytes_per_second * self.wire_bytes_per_byte)
+
+    @property
+    def htb_burst(self) -> int:
+        return min(round(self.burst_bytes * self.wire_bytes_per_byte), int(self.htb_rate * MAX_BURST_SECONDS))
 
     @property
     def setups_per_second(self) -> float:
@@ -82,13 +100,17 @@ MAX_HTB_RATE = 0xFFFFFFFF  # bytes/s: the 32-bit rate of htb's tc_ratespec (pyro
 MAX_QUEUE_BYTES = 0x7FFFFFFF  # a fifo's limit, as pyroute2 packs it (a signed 32-bit int)
 
 
-def whole_rate(bytes_per_second: float) -> int:
+MAX_PAYLOAD_RATE = math.floor((MAX_HTB_RATE - 0.5) / WIRE_BYTES_PER_PAYLOAD_BYTE)  # bytes/s of payload
+
+
+def whole_rate(bytes_per_second: float, most: int = MAX_HTB_RATE) -> int:
     rate = round(bytes_per_second)
     if rate < 1:
         raise NotRepresentable(f"tc shapes whole bytes per second: expected at least 1, "
                                f"got {bytes_per_second!r}")
-    if rate > MAX_HTB_RATE:
-        raise NotRepresentable(f"tc's htb holds at most {MAX_HTB_RATE:,} bytes per second (32 bits), "
+    if rate > most:
+        raise NotRepresentable(f"tc's htb holds at most {most:,} bytes per second (32 bits"
+                               f"{', less the headers it meters' if most != MAX_HTB_RATE else ''}), "
                                f"got {bytes_per_second!r}")
     return rate
 
@@ -101,13 +123,14 @@ def plan_traffic_control(devices: Mapping[str, contract.Device], numbering: kn.N
             limits: contract.DirectionLimits = getattr(devices[name], direction)
             if limits.bytes_per_second is None:
                 continue
-            rate = whole_rate(limits.bytes_per_second)
+            rate = whole_rate(limits.bytes_per_second, MAX_PAYLOAD_RATE)
             burst = contract.effective_burst_bytes(limits, GSO_PACKET_BYTES)
             minor = numbering.class_minor(name)
             classes.append(ShapedClass(
                 device=name, direction=direction, interface=shaped_interface(direction, interfaces),
                 class_id=numbering.class_id(name), queue_handle=minor << 16, rate_bytes_per_second=rate,
-                burst_bytes=min(burst, int(rate * MAX_BURST_SECONDS)), queue_limit=limits.buffer_bytes))
+                burst_bytes=min(burst, int(rate * MAX_BURST_SECONDS)), queue_limit=limits.buffer_bytes,
+                wire_bytes_per_byte=WIRE_BYTES_PER_PAYLOAD_BYTE))
         setup = setup_queue(name, devices[name].connections, numbering, interfaces)
         if setup is not None:
             classes.append(setup)
@@ -163,9 +186,8 @@ class TrafficControl:
                     _ensure_root(ipr, index)
                     wanted = [shaped for shaped in plan if shaped.interface == interface]
                     for shaped in wanted:
-                        params = dict(parent=ROOT, rate=shaped.rate_bytes_per_second,
-                                      ceil=shaped.rate_bytes_per_second, burst=shaped.burst_bytes,
-                                      cburst=shaped.burst_bytes, quantum=QUANTUM_BYTES)
+                        params = dict(parent=ROOT, rate=shaped.htb_rate, ceil=shaped.htb_rate,
+                                      burst=shaped.htb_burst, cburst=shaped.htb_burst, quantum=QUANTUM_BYTES)
                         if shaped.mpu_bytes:
                             params["mpu"] = shaped.mpu_bytes
                         ipr.tc("replace-class", "htb", index, shaped.class_id, **params)
@@ -173,7 +195,7 @@ class TrafficControl:
                                parent=shaped.class_id, limit=shaped.queue_limit)
                     keep = {shaped.class_id for shaped in wanted}
                     for handle in _class_handles(ipr, index) - keep:
-                        ipr.tc("del-class", "htb", index, handle)
+                        ipr.tc("del-class", index=index, handle=handle)  # no kind: nothing to encode
         except KernelRefused:
             raise
         except Exception as exc:  # pyroute2's NetlinkError, or the socket's OSError

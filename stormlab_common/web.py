@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -14,7 +15,7 @@ def app_key(name: str, value_type: type) -> Any:
     return app_key_class(name, value_type) if app_key_class else name
 
 
-def metrics_handler(registry: CollectorRegistry):
+def metrics_handler(registry: CollectorRegistry, off_the_loop: bool = False):
     """An aiohttp handler serving ``registry`` in the Prometheus text format.
 
     ``?name[]=<metric>`` (repeatable) restricts the answer to those metrics, as
@@ -25,12 +26,16 @@ def metrics_handler(registry: CollectorRegistry):
     scrape needs a new connection. The operators' scrape job asks for it: their monitoring
     then sets up connections across the device like every other client (as agents that
     connect per push do) instead of riding one connection opened before the storm.
+
+    ``off_the_loop`` renders on a worker thread: for collectors that block on the kernel
+    (the router's netlink reads, which pyroute2 0.8 and later refuse inside a running loop).
     """
 
     async def handle_metrics(request: web.Request) -> web.Response:
         names = request.query.getall("name[]", [])
         source = registry.restricted_registry(names) if names else registry
-        response = web.Response(body=generate_latest(source), headers={"Content-Type": CONTENT_TYPE_LATEST})
+        body = await asyncio.to_thread(generate_latest, source) if off_the_loop else generate_latest(source)
+        response = web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
         if request.query.get("connection") == "close":
             response.force_close()
         return response

@@ -22,6 +22,8 @@ from pathlib import Path
 
 from aiohttp import web
 
+from benchmarks.markdown import markdown_table
+
 ROOT = Path(__file__).resolve().parents[2]
 LOADGEN_CPU, SERVICE_CPU = 0, 1
 
@@ -143,12 +145,6 @@ async def capacity(seconds: float) -> list[dict]:
     return rows
 
 
-def table(rows: list[dict]) -> str:
-    columns = list(rows[0])
-    lines = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
-    lines += ["| " + " | ".join(str(row[c]) for c in columns) + " |" for row in rows]
-    return "\n".join(lines)
-
 
 async def run(args) -> None:
     os.sched_setaffinity(0, {SERVICE_CPU})  # the services here; locust on the other core
@@ -159,7 +155,7 @@ async def run(args) -> None:
     for name in args.only:
         started = time.monotonic()
         rows = await {"fidelity": fidelity, "capacity": capacity}[name](args.seconds)
-        print(f"## {name} ({time.monotonic() - started:.0f} s)\n\n{table(rows)}\n", flush=True)
+        print(f"## {name} ({time.monotonic() - started:.0f} s)\n\n{markdown_table(rows)}\n", flush=True)
 
 
 def main() -> int:

@@ -14,19 +14,11 @@ import platform
 import sys
 import time
 
+from benchmarks.markdown import markdown_table
 from benchmarks.proxy_bench import sections
 
 SECTIONS = ["shaping", "connections", "overhead", "idle"]
 
-
-def table(rows: list[dict]) -> str:
-    if not rows:
-        return "(no rows)"
-    columns = list(rows[0])
-    lines = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
-    for row in rows:
-        lines.append("| " + " | ".join("" if row[c] is None else str(row[c]) for c in columns) + " |")
-    return "\n".join(lines)
 
 
 async def run(args: argparse.Namespace) -> None:
@@ -38,7 +30,7 @@ async def run(args: argparse.Namespace) -> None:
             rows, notes = await sections.idle_connections(args.connections)
         else:
             rows, notes = await getattr(sections, name)(args.seconds, args.warmup)
-        print(f"## {name} ({time.monotonic() - started:.0f} s)\n\n{table(rows)}\n")
+        print(f"## {name} ({time.monotonic() - started:.0f} s)\n\n{markdown_table(rows)}\n")
         for note in notes:
             print(f"- {note}")
         print(flush=True)

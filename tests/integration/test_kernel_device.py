@@ -144,10 +144,10 @@ def test_bandwidth_is_shaped_by_the_kernel_and_changes_live(kernel_stack, device
     slow = kernel_stack.run_python("loadgen", FETCH.format(url="http://proxy:8081/v1/work", threads=16, seconds=4))
     device({"downstream": {"bytes_per_second": 1_500_000}})
     fast = kernel_stack.run_python("loadgen", FETCH.format(url="http://proxy:8081/v1/work", threads=16, seconds=4))
-    # htb meters whole packets (headers too), so the payload is a few percent under the rate;
-    # a window's edges cut responses in flight.
-    assert 0.42e6 <= slow["rate"] <= 0.52e6, slow
-    assert 1.27e6 <= fast["rate"] <= 1.55e6, fast
+    # htb is given the payload rate in the wire bytes of full-size segments; these responses are
+    # smaller, so their headers cost a little more. A window's edges cut responses in flight.
+    assert 0.42e6 <= slow["rate"] <= 0.54e6, slow
+    assert 1.27e6 <= fast["rate"] <= 1.62e6, fast
     _, found = admin(kernel_stack, "GET", "/devices/border")
     assert found["state"]["downstream"]["forwarded_bytes"] > 0
 

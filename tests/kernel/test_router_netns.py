@@ -126,6 +126,9 @@ def test_a_backlog_queues_syns_and_passes_them_at_the_setup_rate(namespaces):
     assert knocks.unanswered == drops and accepted == knocks.offered and knocks.refused == 0
     assert accepted - drops == len(knocks.connected_at)
     assert state.get_device("border")["state"]["setup_queue"]["dropped"] == drops
+    # the queue goes with the backlog (deleting a class encodes no rates: pyroute2 0.9 failed so)
+    state.update_device("border", {"connections": None})
+    assert setup_queue not in state.kernel.classes()
     print(f"setup queue: {rate:.1f}/s passed for 100/s under 300/s offered; waits of the later half "
           f"{sum(late) / len(late):.3f} s on average (max {queued[-1]:.3f}); {drops} SYNs dropped when it was full")
 
@@ -190,7 +193,9 @@ def test_htb_shapes_a_bulk_transfer_and_a_moved_link_leaves_the_class(namespaces
         wire_rate = (state.kernel.classes()[class_key].bytes - first) / (time.monotonic() - started)
         payload_rate = (server.received_bytes - received) / (time.monotonic() - started)
         print(f"htb at {rate} B/s: {wire_rate:.0f} B/s on the wire, {payload_rate:.0f} B/s of payload")
-        assert abs(wire_rate - rate) <= 0.03 * rate
+        # htb meters segments with their headers; it is given the payload rate in those bytes
+        htb_rate = state.get_device("border")["state"]["upstream"]["shaping"]["htb_rate_bytes_per_second"]
+        assert abs(payload_rate - rate) <= 0.03 * rate and abs(wire_rate - htb_rate) <= 0.03 * htb_rate
 
         state.update_link("api", {"device": "dns-path"})  # the class of an unlimited device: none
         at_move = state.kernel.classes()[class_key]

@@ -3,6 +3,9 @@ the kernel lacks refused with a 400 that names them; a kernel refusal changes no
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import pytest
 from prometheus_client import CollectorRegistry
 
@@ -95,7 +98,7 @@ async def test_a_backlog_reads_back_as_the_setup_queue_the_kernel_holds(agent):
     body = {"connections": {"new_per_second": 100, "new_burst": 20, "backlog": 4096, "backlog_timeout_seconds": 2}}
     device = await json_of(await client.patch("/devices/border", json=body), 200)
     assert device["state"]["setup_queue"] == {"interface": "eth1", "setups_per_second": 100.0, "burst": 20,
-                                              "limit": 200, "dropped": 0}
+                                              "limit": 200, "passed": 0, "dropped": 0}
     assert state.kernel.applied[-1].devices["border"].connections.backlog == 4096
 
 
@@ -215,3 +218,23 @@ async def test_metrics_read_the_kernels_counters_under_the_proxys_names(agent):
         assert line in text, line
     only = await (await client.get("/metrics", params={"name[]": "stormlab_proxy_active_connections"})).text()
     assert "stormlab_proxy_active_connections{" in only and "attempts" not in only
+
+
+async def test_metrics_read_the_kernel_off_the_event_loop(agent):
+    """pyroute2 0.8 and later refuse a blocking IPRoute inside a running loop (a 500 once)."""
+    client, state = agent
+    threads = []
+
+    class ReadOffTheLoop(type(state.kernel)):
+        def classes(self):
+            try:
+                asyncio.get_running_loop()
+            except RuntimeError:
+                threads.append(threading.current_thread().name)
+                return super().classes()
+            raise RuntimeError("read the kernel inside the running event loop")
+
+    state.kernel.__class__ = ReadOffTheLoop
+    response = await client.get("/metrics")
+    assert response.status == 200, await response.text()
+    assert threads and threads[0] != threading.main_thread().name

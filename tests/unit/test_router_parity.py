@@ -17,7 +17,7 @@ from prometheus_client import CollectorRegistry
 from proxy.admin import make_admin_app
 from router.agent import make_agent_app
 from router.kernel_limits import device_data_refusals, link_data_refusals
-from router.traffic_control import MAX_HTB_RATE, MAX_QUEUE_BYTES, SETUP_PACKET_BYTES
+from router.traffic_control import MAX_HTB_RATE, MAX_PAYLOAD_RATE, MAX_QUEUE_BYTES, SETUP_PACKET_BYTES
 from stormlab_common.contracts import proxy as contract
 from stormlab_common.contracts.kernel_device import PINNED_CONNECTIONS
 from stormlab_common.model import patch_schema_of
@@ -38,7 +38,7 @@ def honourable_device_patch(patch) -> bool:
     for direction in ("upstream", "downstream"):
         rate = (patch.get(direction) or {}).get("bytes_per_second") if isinstance(patch.get(direction), Mapping) \
             else None
-        if isinstance(rate, int | float) and not isinstance(rate, bool) and not 1 <= rate <= MAX_HTB_RATE:
+        if isinstance(rate, int | float) and not isinstance(rate, bool) and not 1 <= rate <= MAX_PAYLOAD_RATE:
             return False
         buffer = (patch.get(direction) or {}).get("buffer_bytes") if isinstance(patch.get(direction), Mapping) \
             else None

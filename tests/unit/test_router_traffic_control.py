@@ -15,6 +15,7 @@ from router.traffic_control import (
     GSO_PACKET_BYTES,
     MAX_BURST_SECONDS,
     MAX_HTB_RATE,
+    MAX_PAYLOAD_RATE,
     SETUP_PACKET_BYTES,
     TrafficControl,
     plan_traffic_control,
@@ -48,12 +49,21 @@ def test_a_given_burst_and_buffer_are_the_classs():
     assert (shaped.burst_bytes, shaped.queue_limit) == (3_000_000, 131072)
 
 
-@given(st.floats(min_value=1, max_value=MAX_HTB_RATE), st.integers(GSO_PACKET_BYTES, 1 << 40))
+@given(st.floats(min_value=1, max_value=MAX_PAYLOAD_RATE), st.integers(GSO_PACKET_BYTES, 1 << 40))
 def test_rates_are_whole_bytes_and_bursts_fit_htb(rate, burst):
     devices = {"d": device(up=rate, burst_bytes=burst)}
     (shaped,) = plan_traffic_control(devices, kn.Numbering.of(devices, []), INTERFACES)
     assert shaped.rate_bytes_per_second == round(rate) >= 1
     assert shaped.burst_bytes <= max(burst, 1) and shaped.burst_bytes <= shaped.rate_bytes_per_second * MAX_BURST_SECONDS
+    assert shaped.htb_rate <= MAX_HTB_RATE and shaped.htb_burst <= shaped.htb_rate * MAX_BURST_SECONDS
+
+
+def test_htb_is_given_the_payload_rate_in_the_wire_bytes_of_full_size_segments():
+    devices = {"border": device(up=1_000_000)}
+    (shaped,) = plan_traffic_control(devices, kn.Numbering.of(devices, []), INTERFACES)
+    assert shaped.htb_rate == round(1_000_000 * 1514 / 1448)  # MTU 1500: 1448 bytes of payload cost 1514
+    with pytest.raises(NotRepresentable, match="less the headers it meters"):
+        plan_traffic_control({"d": device(up=MAX_PAYLOAD_RATE + 1)}, kn.Numbering.of({"d": 0}, []), INTERFACES)
 
 
 def connections(**limits) -> contract.Device:
@@ -119,7 +129,7 @@ class RecordingIPRoute:
     def get_classes(self, index):
         return [Message({"handle": handle}, kind="htb") for i, handle in self._classes if i == index]
 
-    def tc(self, command, kind, index, handle, **params):
+    def tc(self, command, kind=None, index=0, handle=0, **params):  # pyroute2's signature
         if self._refuse and command == "replace-class":
             raise OSError(22, self._refuse)
         self.calls.append((command, kind, index, handle, params))
@@ -139,9 +149,9 @@ def test_applying_changes_classes_in_place_and_removes_those_no_longer_planned()
     plan = plan_traffic_control(devices, kn.Numbering.of(devices, []), INTERFACES)
     ipr = RecordingIPRoute(classes=[(3, 0x10010), (3, 0x10011), (2, 0x10011)])
     TrafficControl(lambda: ipr, INTERFACES).apply(plan)
-    assert ("del-class", "htb", 2, 0x10011, {}) in ipr.calls and ("del-class", "htb", 3, 0x10011, {}) in ipr.calls
+    assert ("del-class", None, 2, 0x10011, {}) in ipr.calls and ("del-class", None, 3, 0x10011, {}) in ipr.calls
     replaced = [call for call in ipr.calls if call[0] == "replace-class"]
-    assert [(c[2], c[3], c[4]["rate"], c[4]["ceil"]) for c in replaced] == [(3, 0x10010, 1_000_000, 1_000_000)]
+    assert [(c[2], c[3], c[4]["rate"], c[4]["ceil"]) for c in replaced] == [(3, 0x10010, 1_045_580, 1_045_580)]  # x 1514/1448
     assert ("replace", "bfifo", 3, 0x100000, {"parent": 0x10010, "limit": 4194304}) in ipr.calls
     assert not [call for call in ipr.calls if call[1] == "htb" and call[0] == "replace"]  # the root was there
 
