@@ -23,7 +23,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help venv images up down ps logs demo reset traffic test test-unit test-kernel test-integration test-experiments cross-check hysteresis map experiment require-exp experiments validate fuzz-apis test-debian lint check-config bench-startup bench-proxy bench-device bench-services bench-clients trigger clean
+.PHONY: help venv images up down ps logs demo reset traffic test test-unit test-kernel test-integration test-experiments cross-check hysteresis map experiment require-exp experiments validate fuzz-apis test-debian test-rules lint check-config bench-startup bench-proxy bench-device bench-services bench-clients profile trigger clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -94,10 +94,13 @@ fuzz-apis: venv images ## schemathesis over every HTTP API of a throwaway stack 
 test-debian: ## unit tests again on Debian bookworm's library versions, in a container (needs mmdebstrap)
 	tools/test-on-debian.sh $(PYTEST_ARGS)
 
+test-rules: ## the alert rules (prometheus/rules/): promtool check, then their unit tests over synthetic series (promtool on the host)
+	@tools/test-rules.sh
+
 lint: venv ## ruff
 	$(VENV)/bin/ruff check .
 
-check-config: images ## validate docker-compose.yml (compose config) and prometheus.yml (promtool)
+check-config: images ## validate docker-compose.yml (compose config) and prometheus.yml with its rules (promtool)
 	$(COMPOSE) config --quiet
 	docker run --rm --network none --entrypoint promtool -v "$(CURDIR)/prometheus:/etc/prometheus:ro" \
 		stormlab-prometheus:$${STORMLAB_IMAGE_TAG:-local} check config /etc/prometheus/prometheus.yml
@@ -105,7 +108,7 @@ check-config: images ## validate docker-compose.yml (compose config) and prometh
 bench-startup: images ## measure `up` until healthy, from nothing, RUNS times (default 3)
 	benchmarks/startup.sh $(or $(RUNS),3)
 
-bench-proxy: venv ## the proxy's figures: shaping (vs tc tbf), connections, overhead (vs nginx), 8,000 idle connections
+bench-proxy: venv ## the proxy's figures: shaping (vs tc tbf), limits, setups and throughput (vs nginx, HAProxy, iperf3), overhead, 8,000 idle connections
 	$(PY) -m benchmarks.proxy_bench $(BENCH_ARGS)
 
 # Root: three network namespaces (clients | device | services) carry both devices' traffic.
@@ -115,8 +118,11 @@ bench-device: venv ## the kernel device beside the proxy on one path: shaping, s
 bench-services: venv ## the services' figures: capacity accuracy (W/S under overload) and one replica's overhead
 	$(PY) benchmarks/services_capacity.py $(BENCH_ARGS)
 
-bench-clients: venv ## the clients' figures: open-loop fidelity (vs a closed loop) and attempts/s per worker
+bench-clients: venv ## the clients' figures: open-loop fidelity (vs a closed loop), attempts/s per worker, beside FastHttpUser and wrk
 	$(PY) -m benchmarks.clients_bench $(BENCH_ARGS)
+
+profile: venv ## pyinstrument profiles of the proxy and a client worker under a storm's load (results/profiles/)
+	$(PY) -m benchmarks.profiles $(BENCH_ARGS)
 
 experiment: require-exp venv images ## run one scenario: make experiment EXP=retry-storm [TIME_SCALE=0.5]
 	$(PY) -m experiments run $(EXP) --time-scale $(or $(TIME_SCALE),1)

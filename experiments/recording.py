@@ -12,6 +12,13 @@ from experiments.series_math import Series
 RATE_WINDOW = "6s"  # three scrapes at 2 s: steady enough, still quick to show a collapse
 STEP_SECONDS = 1.0  # every series, named or a check's query, sampled alike
 LAST_SCRAPE_SECONDS = 3  # a moment's last scrape lands in Prometheus this long after it (2 s scrapes)
+TAIL_SECONDS = 2  # the range read runs this far past the clock's last reading
+
+
+def series_range(started_wall: float, elapsed: float) -> tuple[float, float]:
+    """The range every series of a run is read over, as Unix times: from the clock's start to a
+    little past ``elapsed`` seconds after it."""
+    return started_wall, started_wall + elapsed + TAIL_SECONDS
 
 
 def series_of(values: list, started_wall: float) -> Series:

@@ -25,6 +25,7 @@ from pathlib import Path
 import markdown
 
 from experiments import report_sections as sections
+from experiments.alerts_report import alerts_section
 from experiments.hysteresis_report import loop_section, render_loop
 from experiments.plots import PLOTS_BY_NAME, render_plots
 from experiments.report_text import text
@@ -112,6 +113,7 @@ def render_markdown(record: RunRecord, plots: dict[str, str], image_src: Callabl
         sections.checks_table(record),
         loop_section(record, loop, image_src),
         sections.timeline_table(record),
+        alerts_section(record),
         _plots_section(plots, image_src, series_problem),
         sections.run_facts(record),
     ]

@@ -150,6 +150,54 @@ class Verdict:
         return []
 
 
+AlertState = Literal["fired", "already_firing", "did_not_fire", "rules_not_loaded"]
+
+
+@dataclass(frozen=True)
+class AlertSeen:
+    """One alert rule shipped with the stack (prometheus/rules/) and what it did in the run
+    (experiments/alerts.py)."""
+
+    name: str
+    severity: Annotated[str, Meta(description="the rule's severity label (empty: none)")]
+    for_duration: Annotated[str, Meta(description="the rule's for:, as written (e.g. 1m; 0s: none)")]
+    state: Annotated[AlertState, Meta(description=(
+        "fired: it went to firing during the run; already_firing: it was firing when the run started "
+        "(paged before it) and did not fire anew; did_not_fire: loaded, never firing; rules_not_loaded: "
+        "no ALERTS series of it, and Prometheus could not be shown to have its rule"))]
+    first_firing_seconds: Annotated[float | None, Meta(description=(
+        "seconds since the run's timeline started when it first went to firing: when its page would "
+        "have gone out; null: it did not"))] = None
+    first_pending_seconds: Annotated[float | None, Meta(description=(
+        "when its condition was first seen holding, waiting out for: (null: never pending in the run; "
+        "an alert without for: fires at once)"))] = None
+    firing_at_start: Annotated[bool, Meta(description=(
+        "already firing when the run started (left over from before it)"))] = False
+
+    def check(self):
+        problems = []
+        if (self.first_firing_seconds is not None) != (self.state == "fired"):
+            expected = "a number" if self.state == "fired" else "null"
+            problems.append((("first_firing_seconds",), f"expected {expected} in state {self.state}, "
+                             f"got {self.first_firing_seconds!r}"))
+        if self.state != "fired" and self.firing_at_start != (self.state == "already_firing"):
+            problems.append((("firing_at_start",), f"expected {not self.firing_at_start} in state "
+                             f"{self.state}, got {self.firing_at_start}"))
+        return problems
+
+
+@dataclass(frozen=True)
+class AlertsSeen:
+    """The alerts shipped with the stack, and when each fired during the run."""
+
+    rules_files: Annotated[tuple[str, ...], Meta(description=(
+        "the rule files the alerts were read from, relative to the repository"))]
+    confirmed_by: Annotated[Literal["rules_api", "alerts_series", "unconfirmed"], Meta(description=(
+        "how the rules were known to be loaded: listed by Prometheus's /api/v1/rules; inferred from "
+        "ALERTS series of them (the rules API did not answer); unconfirmed: neither"))]
+    alerts: tuple[AlertSeen, ...] = ()
+
+
 @dataclass(frozen=True)
 class Artifacts:
     """The run's other files, relative to its directory."""
@@ -188,6 +236,10 @@ class RunRecord:
     verdict: Annotated[Verdict | None, Meta(description="null: the run ended before it")] = None
     checks: Annotated[tuple[CheckResult, ...] | None, Meta(description=(
         "the steady-state hypothesis, in the scenario's order; null: the run ended before them"))] = None
+    alerts: Annotated[AlertsSeen | None, Meta(description=(
+        "when each alert rule shipped with the stack fired during the run (prometheus/rules/); null: not "
+        "recorded (a run from before the rules, one stopped before its timeline ran, or Prometheus did not "
+        "answer)"))] = None
     notes: Annotated[tuple[str, ...], Meta(description=(
         "what the runner could not do or chose not to (a series not recorded, a setting not restored)"))] = ()
     artifacts: Artifacts = field(default_factory=Artifacts)

@@ -22,13 +22,13 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
-from experiments import annotations, fine_timing
+from experiments import alerts, annotations, fine_timing
 from experiments.checks import query_series
 from experiments.experiment_state import ExperimentState, verdict_of
 from experiments.lab import Lab
 from experiments.narration import Narrator
 from experiments.outcome import analysed, executed_events, started_record
-from experiments.recording import LAST_SCRAPE_SECONDS, RATE_WINDOW, STEP_SECONDS, series_of
+from experiments.recording import LAST_SCRAPE_SECONDS, RATE_WINDOW, STEP_SECONDS, series_of, series_range
 from experiments.results_io import write_series_csv
 from experiments.run_record import RunRecord, Versions, save_record
 from experiments.stack import Stack
@@ -96,7 +96,11 @@ def run_scenario(
             if clock is not None and clock.started_wall is not None:
                 record = _with_timeline(record, clock.executed, notes)
                 time.sleep(LAST_SCRAPE_SECONDS)
-                series = _collect(lab.prometheus, scenario, clock.started_wall, clock.elapsed(), notes)
+                elapsed = clock.elapsed()
+                series = _collect(lab.prometheus, scenario, clock.started_wall, elapsed, notes)
+                # when each alert rule shipped with the stack fired (the report's Alerts)
+                fired = alerts.recorded(lab.prometheus, clock.started_wall, elapsed, notes)
+                record = replace(record, alerts=fired)
                 if scenario.trigger is not None:
                     series.update(_fine_timing(scenario, lab, clock.started_wall, notes))
             record = replace(record, ended_at=_iso(dt.datetime.now(dt.UTC)))
@@ -177,13 +181,13 @@ def _collect(prometheus, scenario: Scenario, started_wall: float, elapsed: float
     """Every named series, and every check's query as ``check:<n>``, over the run, in seconds
     since its start, from ``prometheus`` (experiments/clients/prometheus.py). A failed query
     is noted and skipped, never fatal: a partial run keeps what could be read."""
-    end = started_wall + elapsed + 2
+    start, end = series_range(started_wall, elapsed)
     wanted = [(query.name, query.expression(RATE_WINDOW), query.by) for query in QUERIES]
     wanted += [(name, promql, None) for name, promql in query_series(scenario).items()]
     series: dict[str, list[tuple[float, float]]] = {}
     for name, promql, by in wanted:
         try:
-            result = prometheus.query_range(promql, started_wall, end, STEP_SECONDS)
+            result = prometheus.query_range(promql, start, end, STEP_SECONDS)
         except Exception as exc:
             notes.append(f"series {name} not recorded: {exc}")
             continue

@@ -17,7 +17,7 @@ import time
 
 import gevent
 import locust.runners
-from locust import LoadTestShape, events  # first: locust's gevent patching must precede urllib3
+from locust import LoadTestShape, events  # first: locust's gevent patching must precede the sockets' use
 from locust.runners import MasterRunner, WorkerRunner
 from prometheus_client import CollectorRegistry, start_http_server
 
@@ -30,7 +30,6 @@ from loadgen.runtime import Runtime
 from stormlab_common.config import ConfigError
 
 log = logging.getLogger("loadgen")
-logging.getLogger("urllib3").setLevel(logging.ERROR)  # a full pool's discards are expected in a storm
 
 try:
     LIVE = LiveConfig(load_base())
@@ -80,7 +79,7 @@ def set_up(environment, **_kwargs):
     InternalClient.runtime = Runtime(
         CONFIG, registry, clock=time.monotonic, sleep=gevent.sleep,
         worker_index=lambda: getattr(environment.runner, "worker_index", 0),
-        on_attempt=locust_stats, on_send=timeline.record, attempt_timer=gevent.Timeout)
+        on_attempt=locust_stats, on_send=timeline.record)
     worker = config_sync.Worker(runner, LIVE, InternalClient.runtime, ask=isinstance(runner, WorkerRunner))
     InternalClient.runtime.wait_for_config = worker.wait_for_first_config
     start_http_server(CONFIG.metrics_port, registry=registry)

@@ -35,7 +35,7 @@ class Runtime:
     def __init__(self, config: LoadgenConfig, registry: CollectorRegistry, clock: Callable[[], float],
                  sleep: Callable[[float], None], worker_index: Callable[[], int] = lambda: 0,
                  on_attempt: Callable[..., None] = lambda name, call, attempt, sent: None,
-                 on_send: Callable[[int], None] = lambda attempt: None, attempt_timer=None):
+                 on_send: Callable[[int], None] = lambda attempt: None):
         self.config = config
         self.clock = clock
         self.sleep = sleep
@@ -47,7 +47,6 @@ class Runtime:
         self._worker_index = worker_index
         self._on_attempt = on_attempt
         self._on_send = on_send
-        self._attempt_timer = attempt_timer
         self._numbers = itertools.count()
         self._clients: set[RunningClient] = set()
         self.metrics.report_policy_states(self._policy_states)
@@ -108,7 +107,7 @@ class Runtime:
         policy = make_policy(profile.policy, rng, self.clock)
         settings = (self.config.target_urls, profile.reuses_connections, profile.connect_timeout_seconds)
         if transport is None or transport.settings != settings:
-            transport = Transport(*settings, self._attempt_timer)
+            transport = Transport(*settings)
         return ClientContext(profile, policy, transport, profile.respects_retry_after, self.metrics, self.cap,
                              self.clock, self.sleep, self._on_attempt, self._on_send)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections.abc import Mapping
 
@@ -13,12 +14,14 @@ class Workload:
     def __init__(self, calls: Mapping[str, Call]):
         self.calls = dict(calls)
         self._names = sorted(calls)  # a seed picks the same calls whatever order the config gave
-        self._weights = [calls[name].weight for name in self._names]
+        # cumulative, once: choices() would add the weights up again on every arrival (the same
+        # draw from the same random stream either way)
+        self._cum_weights = list(itertools.accumulate(calls[name].weight for name in self._names))
         self._bodies = {name: encode_body(call.body_bytes, call.body_json) for name, call in calls.items()}
 
     def pick(self, rng: random.Random) -> str:
         """The name of the next logical request's call."""
-        return rng.choices(self._names, self._weights)[0]
+        return rng.choices(self._names, cum_weights=self._cum_weights)[0]
 
     def request(self, name: str, rng: random.Random) -> tuple[str, bytes | None]:
         """The call's path ({n}, or {n:05d} and the like: a key drawn from [0, keys)) and body."""

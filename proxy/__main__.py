@@ -44,6 +44,21 @@ async def run(config: ProxyConfig) -> None:
     await serve(config, stop)
 
 
+def event_loop_factory(choice: str):
+    """The loop to run on: uvloop if asked, or on auto where it is installed; else asyncio's."""
+    if choice != "asyncio":
+        try:
+            import uvloop
+        except ImportError:
+            if choice == "uvloop":
+                raise
+        else:
+            log.info("event loop: uvloop %s", uvloop.__version__)
+            return uvloop.new_event_loop
+    log.info("event loop: asyncio's own")
+    return None  # asyncio.Runner's default
+
+
 def main(argv: list[str] | None = None) -> int:
     args = component_parser("python3 -m proxy", "The network device between the two networks.",
                             ENV_PREFIX, "admin.port=9000").parse_args(argv)
@@ -54,7 +69,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"proxy: {exc}", file=sys.stderr)
         return 2
     try:
-        asyncio.run(run(config))
+        loop_factory = event_loop_factory(config.event_loop)
+    except ImportError as exc:
+        print(f"proxy: event_loop is uvloop, but it cannot be imported ({exc}); "
+              "install uvloop (Debian: python3-uvloop) or set event_loop to auto or asyncio", file=sys.stderr)
+        return 2
+    try:
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            runner.run(run(config))
     except (OSError, Conflict) as exc:
         print(f"proxy: {exc}", file=sys.stderr)
         return 1

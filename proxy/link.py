@@ -11,7 +11,7 @@ from proxy.connection import CLIENT, Connection, Endpoint
 from proxy.device import Device
 from proxy.faults import FaultChain
 from proxy.lane import Lane
-from proxy.metrics import ProxyMetrics
+from proxy.metrics import LinkSeries, ProxyMetrics
 from proxy.resolver import UpstreamAddresses
 from stormlab_common.contracts import proxy as contract
 from stormlab_common.metric_names import DOWNSTREAM, UPSTREAM
@@ -40,6 +40,7 @@ class Link:
         self.stats = dict.fromkeys(ATTEMPT_OUTCOMES, 0)  # since the last counter reset
         self._metrics = metrics
         self._arrivals = arrivals  # the proxy's one timeline, shared by every link
+        self._series: dict[str, LinkSeries] = {}  # by device: a link that moved counts under both
         self._server: asyncio.AbstractServer | None = None
         self.config = config
         self.device = device
@@ -133,22 +134,31 @@ class Link:
     # -- accounting, called by connections --------------------------------------------------
     def count_attempt(self, device: str, outcome: str, reason: str) -> None:
         self.stats[outcome] += 1
-        self._metrics.connection_attempts.labels(device, self.name, outcome, reason).inc()
+        self._series_of(device).attempts(outcome, reason).inc()
 
     def arrived(self, device: str, arrived_at: float) -> None:
         """A connection reached ``device`` at ``arrived_at`` (unix seconds, the kernel's
         handshake time rather than the moment it was accepted)."""
-        self._metrics.connection_arrivals.labels(device, self.name).inc()
+        self._series_of(device).arrivals.inc()
         self._arrivals.record(arrived_at, device)
 
     def admitted(self, device: str, waited_seconds: float) -> None:
-        self.count_attempt(device, "accepted", "admitted")
-        self._metrics.setup_wait.labels(device, self.name).observe(waited_seconds)
-        self._metrics.active_connections.labels(device, self.name).inc()
+        series = self._series_of(device)
+        self.stats["accepted"] += 1
+        series.attempts("accepted", "admitted").inc()
+        series.setup_wait.observe(waited_seconds)
+        series.active.inc()
 
     def released(self, device: str, reason: str) -> None:
-        self._metrics.active_connections.labels(device, self.name).dec()
-        self._metrics.connections_closed.labels(device, self.name, reason).inc()
+        series = self._series_of(device)
+        series.active.dec()
+        series.closed(reason).inc()
+
+    def _series_of(self, device: str) -> LinkSeries:
+        series = self._series.get(device)
+        if series is None:
+            series = self._series[device] = LinkSeries(self._metrics, device, self.name)
+        return series
 
     def count_upstream_failure(self, device: str, reason: str) -> None:
         self._metrics.upstream_connect_failures.labels(device, self.name, reason).inc()

@@ -114,3 +114,29 @@ class FlowMetrics:
     def __init__(self, metrics: ProxyMetrics, device: str, link: str, direction: str):
         self.bytes = metrics.bytes.labels(device, link, direction)
         self.queueing_delay = metrics.queueing_delay.labels(device, link, direction)
+
+
+class LinkSeries:
+    """The label children one (device, link) updates per connection, made once each: looking
+    labels up per connection was an eighth of a connection's setup CPU."""
+
+    def __init__(self, metrics: ProxyMetrics, device: str, link: str):
+        self._metrics, self._labels = metrics, (device, link)
+        self.arrivals = metrics.connection_arrivals.labels(device, link)
+        self.setup_wait = metrics.setup_wait.labels(device, link)
+        self.active = metrics.active_connections.labels(device, link)
+        self._attempts: dict[tuple[str, str], Counter] = {}
+        self._closed: dict[str, Counter] = {}
+
+    def attempts(self, outcome: str, reason: str) -> Counter:
+        child = self._attempts.get((outcome, reason))
+        if child is None:
+            child = self._attempts[outcome, reason] = self._metrics.connection_attempts.labels(
+                *self._labels, outcome, reason)
+        return child
+
+    def closed(self, reason: str) -> Counter:
+        child = self._closed.get(reason)
+        if child is None:
+            child = self._closed[reason] = self._metrics.connections_closed.labels(*self._labels, reason)
+        return child

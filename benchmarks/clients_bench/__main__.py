@@ -23,9 +23,13 @@ from pathlib import Path
 from aiohttp import web
 
 from benchmarks.markdown import markdown_table
+from benchmarks.proxy_bench.native import NginxOrigin
 
 ROOT = Path(__file__).resolve().parents[2]
 LOADGEN_CPU, SERVICE_CPU = 0, 1
+PEER_OFFERED = 8000
+WRK = "wrk (1 thread, 50 connections)"
+OFFERED = tuple(int(n) for n in os.environ.get("STORMLAB_BENCH_OFFERED", "1000 2000 4000 6000 8000").split())
 
 
 class CountingService:
@@ -127,23 +131,73 @@ async def fidelity(seconds: float) -> list[dict]:
 
 
 async def capacity(seconds: float) -> list[dict]:
-    """Offered rates up and past the process's capacity. Each client keeps at most 4 requests
-    in flight: beyond what the process can send, arrivals are dropped (cheaply) rather than
-    piling up greenlets and sockets that would measure the pile, not the generator."""
+    """Offered rates up and past the process's capacity, against an nginx origin that answers at
+    once (on the other core; it counts what arrives). Each client keeps at most 4 requests in
+    flight: beyond what the process can send, arrivals are dropped (cheaply) rather than piling
+    up greenlets and sockets that would measure the pile, not the generator."""
     clients = 50
     rows = []
-    for label, reuse in [("kept-alive", True), ("one per attempt", False)]:
-        for offered in (500, 1000, 1500, 2000, 3000):
-            service = CountingService(0.0)
-            runner, port = await serve(service)
-            env = our_clients(port, offered / clients, reuse, in_flight=4)
-            process = start_locust("loadgen/locustfile.py", clients, seconds + 8, env)
-            rate, cpu = await measure(service, process, 5.0, seconds)
-            await runner.cleanup()
-            rows.append({"connections": label, "offered attempts/s": offered, "sent attempts/s": round(rate),
-                         "locust process CPU (one core = 100%)": f"{cpu:.0%}" if cpu is not None else "?"})
+    with NginxOrigin({SERVICE_CPU}) as origin:
+        for label, reuse in [("kept-alive", True), ("one per attempt", False)]:
+            for offered in OFFERED:
+                env = our_clients(origin.port, offered / clients, reuse, in_flight=4)
+                process = start_locust("loadgen/locustfile.py", clients, seconds + 8, env)
+                rate, cpu = await measure_origin(origin, process, 5.0, seconds)
+                rows.append({"connections": label, "offered attempts/s": offered,
+                             "sent attempts/s": round(rate),
+                             "locust process CPU (one core = 100%)": _share(cpu)})
     return rows
 
+
+async def peers(seconds: float) -> list[dict]:
+    """What else sends to the same origin from one core, as fast as it can (closed loops, so an
+    upper bound on attempts/s, not an open loop): locust's FastHttpUser and wrk; and ours at an
+    offered rate beyond what it can send."""
+    rows = []
+    with NginxOrigin({SERVICE_CPU}) as origin:
+        for label, close in [("kept-alive", False), ("one per attempt", True)]:
+            found = {}
+            env = {"STORMLAB_BENCH_CONNECTION_CLOSE": "1" if close else "0"}
+            process = start_locust("benchmarks/clients_bench/fast_http_locustfile.py", 50, seconds + 8, env,
+                                   "--host", f"http://127.0.0.1:{origin.port}")
+            found["locust FastHttpUser (50 users, no wait)"] = await measure_origin(
+                origin, process, 5.0, seconds)
+            process = start_locust("loadgen/locustfile.py", 50, seconds + 8,
+                                   our_clients(origin.port, PEER_OFFERED / 50, not close, in_flight=4))
+            found[f"stormlab clients (50, offered {PEER_OFFERED:,}/s)"] = await measure_origin(
+                origin, process, 5.0, seconds)
+            found[WRK] = await asyncio.to_thread(wrk_rate, origin, seconds, close)
+            best = found[WRK][0]
+            for client, (rate, cpu) in found.items():
+                rows.append({"connections": label, "client": client, "attempts/s": round(rate),
+                             "client CPU (one core = 100%)": _share(cpu),
+                             "vs wrk": f"{rate / best:.2f}"})
+    return rows
+
+
+def _share(cpu: float | None) -> str:
+    return f"{cpu:.0%}" if cpu is not None else "?"
+
+
+def wrk_rate(origin: NginxOrigin, seconds: float, close: bool) -> tuple[float, float | None]:
+    """wrk pinned to the clients' core: the origin's count over its run, and its CPU share."""
+    headers = ["-H", "Connection: close"] if close else []
+    process = subprocess.Popen(["wrk", "-t1", "-c50", f"-d{int(seconds + 5)}s", *headers,
+                                f"http://127.0.0.1:{origin.port}/"], stdout=subprocess.DEVNULL,
+                               preexec_fn=lambda: os.sched_setaffinity(0, {LOADGEN_CPU}))
+    return asyncio.run(measure_origin(origin, process, 5.0, seconds))
+
+
+async def measure_origin(origin: NginxOrigin, process: subprocess.Popen, warmup: float,
+                         seconds: float) -> tuple[float, float | None]:
+    """Requests/s the origin answered over the window, and the locust process's CPU share in it."""
+    await asyncio.sleep(warmup)
+    start, cpu0, count0 = time.monotonic(), _cpu_seconds(process.pid), origin.requests()
+    await asyncio.sleep(seconds)
+    end, cpu1, count1 = time.monotonic(), _cpu_seconds(process.pid), origin.requests()
+    await asyncio.get_running_loop().run_in_executor(None, process.wait, 120)
+    cpu = (cpu1 - cpu0) / (end - start) if cpu0 is not None and cpu1 is not None else None
+    return (count1 - count0 - 1) / (end - start), cpu
 
 
 async def run(args) -> None:
@@ -154,15 +208,15 @@ async def run(args) -> None:
           f"window {args.seconds} s, locust on CPU {LOADGEN_CPU}, the service on CPU {SERVICE_CPU}\n")
     for name in args.only:
         started = time.monotonic()
-        rows = await {"fidelity": fidelity, "capacity": capacity}[name](args.seconds)
+        rows = await {"fidelity": fidelity, "capacity": capacity, "peers": peers}[name](args.seconds)
         print(f"## {name} ({time.monotonic() - started:.0f} s)\n\n{markdown_table(rows)}\n", flush=True)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.clients_bench",
                                      description=__doc__.splitlines()[0])
-    parser.add_argument("--only", nargs="+", choices=["fidelity", "capacity"],
-                        default=["fidelity", "capacity"])
+    parser.add_argument("--only", nargs="+", choices=["fidelity", "capacity", "peers"],
+                        default=["fidelity", "capacity", "peers"])
     parser.add_argument("--seconds", type=float, default=20.0, help="measurement window (default 20)")
     args = parser.parse_args()
     if args.seconds <= 0:

@@ -1,8 +1,10 @@
 """`make bench-proxy` (or `python -m benchmarks.proxy_bench`): measure the proxy's figures
 and print them as Markdown tables, with the conditions they were measured under.
 
-Sections: shaping (with tc tbf as reference), connections, overhead (with nginx stream),
-idle (8,000 connections). Shaping alone takes about 4 minutes at the default 10 s window.
+Sections: shaping (with tc tbf as reference), connections (limits under a surge), setups (no
+limits, beside nginx stream and HAProxy), throughput (one stream, beside them and iperf3
+direct), overhead (added latency, beside nginx stream), idle (8,000 connections). Shaping
+alone takes about 4 minutes at the default 10 s window.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import time
 from benchmarks.markdown import markdown_table
 from benchmarks.proxy_bench import sections
 
-SECTIONS = ["shaping", "connections", "overhead", "idle"]
+SECTIONS = ["shaping", "connections", "setups", "throughput", "overhead", "idle"]
 
 
 

@@ -1,10 +1,20 @@
-"""The four measurements of issue 3, each returning rows for the report."""
+"""The measurements, each returning rows for the report and notes beside them."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import resource
+import time
+from pathlib import Path
 
+from benchmarks.proxy_bench.native import (
+    HAProxy,
+    Iperf3Server,
+    NginxOrigin,
+    iperf3_stream,
+    wrk_setups,
+)
 from benchmarks.proxy_bench.peers import (
     connection_surge,
     echo,
@@ -19,6 +29,9 @@ from benchmarks.proxy_bench.peers import (
 from benchmarks.proxy_bench.targets import Nginx, ProxyProcess, TbfNamespace, descriptors, rss_bytes
 
 RATES = [1e6, 10e6, 50e6]
+# The device under test gets a core to itself; the load and the far end share the other.
+DEVICE_CPUS, LOAD_CPUS = {0}, {1}
+SETUPS_TARGET, THROUGHPUT_SHARE_TARGET, HAPROXY_SHARE_TARGET = 5000, 0.5, 0.5
 STREAMS = [1, 10, 100]
 CHUNK = 65536
 
@@ -182,3 +195,92 @@ async def idle_connections(count: int) -> tuple[list[dict], list[str]]:
     return [{"connections": count, "proxy RSS MB (baseline)": round(base_rss / 1e6, 1),
              "proxy RSS MB (held)": round(rss / 1e6, 1), "KB per connection": round(per_connection / 1024, 2),
              "descriptors baseline / held / after": f"{base_fds} / {fds} / {after_fds}"}], notes
+
+
+async def setups(seconds: float, warmup: float) -> tuple[list[dict], list[str]]:
+    """Connection setups/s with no limits, each connection carrying one HTTP request and its
+    response (wrk, ``Connection: close``) to an nginx origin: through the proxy (on uvloop and
+    on asyncio's loop), nginx's stream module and HAProxy, each on one core, and direct."""
+    notes = []
+    for missing in (NginxOrigin.missing(), HAProxy.missing()):
+        if missing:
+            return [], [f"setups not measured: {missing}"]
+    rows = []
+    with NginxOrigin(LOAD_CPUS) as origin:
+        async def through(name: str, port: int, pid: int | None) -> None:
+            wrk_setups(port, warmup, LOAD_CPUS)  # warm-up: caches, the loop's first allocations
+            cpu_before = cpu_seconds(pid) if pid else None
+            started = time.monotonic()
+            result = await asyncio.to_thread(wrk_setups, port, seconds, LOAD_CPUS)
+            elapsed = time.monotonic() - started
+            cpu = (cpu_seconds(pid) - cpu_before) / elapsed if pid else None
+            rows.append({"path": name, "setups/s": round(result["per_second"]),
+                         "device CPU (one core = 100%)": f"{cpu:.0%}" if cpu is not None else "",
+                         "errors": result["socket_errors"] + result["non_2xx"]})
+
+        await through("direct (no device)", origin.port, None)
+        for event_loop in ("uvloop", "asyncio"):
+            async with ProxyProcess(DEVICE_CPUS, event_loop) as proxy:
+                port = await proxy.link("setups", origin.port)
+                await through(f"stormlab proxy ({event_loop})", port, proxy.pid)
+        if not Nginx.missing():
+            with Nginx(origin.port, DEVICE_CPUS) as nginx:
+                await through("nginx stream (1 worker)", nginx.port, nginx.process.pid)
+        else:
+            notes.append(f"nginx stream not measured: {Nginx.missing()}")
+        with HAProxy(origin.port, DEVICE_CPUS) as haproxy:
+            await through("HAProxy, mode tcp (1 thread)", haproxy.port, haproxy.pid)
+    haproxy_rate = next(row["setups/s"] for row in rows if row["path"].startswith("HAProxy"))
+    for row in rows:
+        row["vs HAProxy"] = f"{row['setups/s'] / haproxy_rate:.2f}"
+    ours = next(row["setups/s"] for row in rows if row["path"] == "stormlab proxy (uvloop)")
+    notes.append(f"stormlab proxy on uvloop: {ours:,} setups/s (target at least {SETUPS_TARGET:,}), "
+                 f"{ours / haproxy_rate:.0%} of HAProxy's (target at least {HAPROXY_SHARE_TARGET:.0%})")
+    notes.append("wrk and the origin share the other core: where a device is faster than they are, "
+                 "its figure is theirs (the direct row shows their ceiling)")
+    return rows, notes
+
+
+async def throughput(seconds: float, warmup: float) -> tuple[list[dict], list[str]]:
+    """One TCP stream with no limits, iperf3 at both ends: direct over loopback, and through
+    each device on a core of its own."""
+    if Iperf3Server.missing():
+        return [], [f"throughput not measured: {Iperf3Server.missing()}"]
+    rows, notes = [], []
+    with Iperf3Server(LOAD_CPUS) as server:
+        async def through(name: str, port: int, cpus) -> None:
+            rate = await asyncio.to_thread(iperf3_stream, port, seconds, cpus, warmup)
+            rows.append({"path": name, "MB/s": round(rate / 1e6)})
+
+        await through("direct, iperf3 over loopback (ends on two cores)", server.port, None)
+        await through("direct, iperf3 over loopback (ends on one core)", server.port, LOAD_CPUS)
+        for event_loop in ("uvloop", "asyncio"):
+            async with ProxyProcess(DEVICE_CPUS, event_loop) as proxy:
+                port = await proxy.link("stream", server.port)
+                await through(f"stormlab proxy ({event_loop})", port, LOAD_CPUS)
+        if not Nginx.missing():
+            with Nginx(server.port, DEVICE_CPUS) as nginx:
+                await through("nginx stream (1 worker)", nginx.port, LOAD_CPUS)
+        if not HAProxy.missing():
+            with HAProxy(server.port, DEVICE_CPUS) as haproxy:
+                await through("HAProxy, mode tcp (1 thread)", haproxy.port, LOAD_CPUS)
+    direct = max(row["MB/s"] for row in rows[:2])
+    for row in rows:
+        row["vs direct"] = f"{row['MB/s'] / direct:.2f}"
+    ours = next(row["MB/s"] for row in rows if row["path"] == "stormlab proxy (uvloop)")
+    notes.append(f"stormlab proxy on uvloop: {ours:,} MB/s, {ours / direct:.0%} of direct loopback's "
+                 f"best ({direct:,} MB/s; target at least {THROUGHPUT_SHARE_TARGET:.0%})")
+    return rows, notes
+
+
+def cpu_seconds(pid: int) -> float:
+    """CPU seconds of ``pid`` and its children (nginx's worker is its master's child)."""
+    total = 0.0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if stat.parent.name == str(pid) or fields[1] == str(pid):
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total

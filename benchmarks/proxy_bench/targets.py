@@ -38,13 +38,19 @@ def descriptors(pid: int) -> int:
 class ProxyProcess:
     """``python -m proxy`` with no links; the benchmark adds them through the admin API."""
 
-    def __init__(self) -> None:
+    def __init__(self, cpus: set[int] | None = None, event_loop: str = "auto",
+                 profile_to: Path | None = None) -> None:
+        """``profile_to``: run under pyinstrument, its session saved there (.pyisession)."""
         self.admin = f"http://127.0.0.1:{free_port()}"
         port = self.admin.rsplit(":", 1)[1]
+        profiler = (["-m", "pyinstrument", "-r", "session", "-o", f"{profile_to}.pyisession"]
+                    if profile_to else [])
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "proxy", "--log-level", "WARNING", "--set", "listen_host=127.0.0.1",
-             "--set", "admin.host=127.0.0.1", "--set", f"admin.port={port}"],
-            cwd=ROOT, stdout=subprocess.DEVNULL)
+            [sys.executable, *profiler, "-m", "proxy", "--log-level", "WARNING",
+             "--set", "listen_host=127.0.0.1", "--set", "admin.host=127.0.0.1", "--set", f"admin.port={port}",
+             "--set", f"event_loop={event_loop}"],
+            cwd=ROOT, stdout=subprocess.DEVNULL,
+            preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus is not None else None)
         self.session: aiohttp.ClientSession | None = None
 
     @property
@@ -114,7 +120,7 @@ class Nginx:
                     "(apt-get install nginx-light libnginx-mod-stream)")
         return None
 
-    def __init__(self, upstream_port: int):
+    def __init__(self, upstream_port: int, cpus: set[int] | None = None):
         self.port = free_port()
         self.dir = tempfile.mkdtemp(prefix="stormlab-nginx-")
         conf = Path(self.dir, "nginx.conf")
@@ -125,10 +131,11 @@ worker_rlimit_nofile 20000;
 pid {self.dir}/nginx.pid;
 error_log stderr warn;
 events {{ worker_connections 19000; }}
-stream {{ server {{ listen 127.0.0.1:{self.port}; proxy_pass 127.0.0.1:{upstream_port}; }} }}
+stream {{ server {{ listen 127.0.0.1:{self.port} backlog=4096; proxy_pass 127.0.0.1:{upstream_port}; }} }}
 """)
         self.process = subprocess.Popen(["nginx", "-c", str(conf), "-p", self.dir, "-g", "daemon off;"],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                        preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None)
         deadline = time.monotonic() + 5
         while True:
             with socket.socket() as sock:
@@ -142,6 +149,12 @@ stream {{ server {{ listen 127.0.0.1:{self.port}; proxy_pass 127.0.0.1:{upstream
         self.process.terminate()
         self.process.wait(10)
         shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self) -> Nginx:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
 
 
 class TbfNamespace:

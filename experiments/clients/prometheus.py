@@ -1,4 +1,4 @@
-"""Prometheus's HTTP query API: one value now, or series over a time range."""
+"""Prometheus's HTTP query API: one value now, series over a time range, and the rules it has loaded."""
 
 from __future__ import annotations
 
@@ -20,3 +20,8 @@ class PrometheusClient(JsonApi):
             params={"query": promql, "start": start, "end": end, "step": step},
         )
         return answer["data"]["result"]
+
+    def rules(self) -> dict:
+        """The alerting rules Prometheus has loaded: ``{"groups": [{"name", "file", "rules": [{"name",
+        "type": "alerting", "state", ...}]}]}`` (``GET /api/v1/rules?type=alert``)."""
+        return self.call("GET", "/api/v1/rules", params={"type": "alert"})["data"]

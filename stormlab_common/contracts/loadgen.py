@@ -35,8 +35,9 @@ class Call:
     """One kind of logical request of the workload mix."""
 
     target: Name
-    path: Annotated[str, Meta(pattern="^/", description="a path starting with /; {n} (or {n:05d}, ...) "
-                                                        "becomes a number in [0, keys)")]
+    path: Annotated[str, Meta(pattern="^/[!-~]*$", description="a path starting with /, in printable ASCII "
+                                                               "(no spaces); {n} (or {n:05d}, ...) becomes "
+                                                               "a number in [0, keys)")]
     method: Literal["GET", "POST", "PUT", "DELETE"] = "GET"
     keys: Annotated[int, Meta(ge=1)] = 1000
     weight: Positive = 1.0

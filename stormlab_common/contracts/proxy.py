@@ -160,6 +160,9 @@ class ProxyConfig(Settings):
 
     listen_host: Annotated[str, Meta(description="address every link listens on")] = "0.0.0.0"
     admin: Admin = field(default_factory=Admin)
+    event_loop: Annotated[Literal["auto", "uvloop", "asyncio"], Meta(
+        description="the event loop: uvloop (about 2x the connection setups per core), asyncio's "
+                    "own, or auto: uvloop where it is installed")] = "auto"
     seed: Annotated[int | None, Meta(
         description="seeds every fault's random choices; null = unseeded")] = None
     devices: dict[Name, Device] = field(default_factory=lambda: {DEFAULT_DEVICE: Device()})

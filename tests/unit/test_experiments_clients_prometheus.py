@@ -33,6 +33,13 @@ def test_a_range_is_every_series_asked_over_its_window(fake):
     assert fake.calls[0].query == {"query": "rate(x[6s])", "start": "100.0", "end": "160.0", "step": "0.5"}
 
 
+def test_the_alerting_rules_loaded_are_asked_for_alone(fake):
+    groups = {"groups": [{"name": "stormlab", "rules": [{"name": "RetryAmplificationAbove2", "type": "alerting"}]}]}
+    fake.on("GET", "/api/v1/rules", (200, {"status": "success", "data": groups}))
+    assert PrometheusClient(fake.url).rules() == groups
+    assert fake.calls[0].query == {"type": "alert"}
+
+
 def test_a_bad_query_says_what_prometheus_said(fake):
     fake.on("GET", "/api/v1/query", (400, {"status": "error", "errorType": "bad_data",
                                            "error": "1:5: parse error: unexpected right parenthesis ')'"}))

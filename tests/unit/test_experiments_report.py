@@ -60,6 +60,13 @@ def test_a_complete_run_reports_its_verdict_tables_and_plots(complete):
         assert (run_dir / "plots" / f"{plot.name}.png").read_bytes()[:8] == PNG_MAGIC
 
 
+def test_the_alerts_section_follows_the_timeline_and_says_when_none_were_recorded(complete, example):
+    _, md, _ = complete
+    assert md.index("## Timeline as executed") < md.index("## Alerts") < md.index("## Plots")
+    assert "_No alerts recorded: the run predates the alert rules" in section(md, "Alerts")
+    assert "## Alerts\n\n_No alerts recorded" in example[2]  # a run from before the rules
+
+
 def test_each_check_shows_what_it_measured_its_operator_and_both_thresholds(complete):
     _, md, _ = complete
     assert table_rows(md, "Hypothesis checks") == [

@@ -13,7 +13,7 @@ PYTHON_COMPONENTS = ["services", "proxy", "loadgen"]
 # PyPI name -> the Debian package that provides it offline
 DEBIAN = {"aiohttp": "python3-aiohttp", "prometheus-client": "python3-prometheus-client",
           "pyyaml": "python3-yaml", "jsonschema": "python3-jsonschema", "locust": "python3-locust",
-          "tenacity": "python3-tenacity"}
+          "tenacity": "python3-tenacity", "httptools": "python3-httptools", "uvloop": "python3-uvloop"}
 
 
 def requirement_names(lines):
