@@ -18,12 +18,16 @@ export COMPOSE_FILE ?= docker-compose.yml:docker-compose.kernel.yml
 else ifneq ($(filter-out proxy,$(STORMLAB_DEVICE)),)
 $(error DEVICE (or STORMLAB_DEVICE) must be proxy or kernel, got '$(STORMLAB_DEVICE)')
 endif
+# Your own services beside the stack's (docs/own-service.md): STORMLAB_COMPOSE_FILES=a.yml:b.yml
+ifneq ($(STORMLAB_COMPOSE_FILES),)
+export COMPOSE_FILE := $(or $(COMPOSE_FILE),$(if $(filter kernel,$(STORMLAB_DEVICE)),docker-compose.yml:docker-compose.kernel.yml,docker-compose.yml)):$(STORMLAB_COMPOSE_FILES)
+endif
 
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help venv images up down ps logs demo reset traffic test test-unit test-kernel test-integration test-experiments cross-check hysteresis map experiment require-exp experiments validate fuzz-apis test-debian test-rules lint check-config bench-startup bench-proxy bench-device bench-services bench-clients profile trigger clean
+.PHONY: help venv images up down ps logs demo reset traffic test test-unit test-kernel test-integration test-experiments cross-check hysteresis map experiment require-exp experiments validate fuzz-apis test-debian test-rules lint check-config bench-startup bench-proxy bench-device bench-services bench-clients profile trigger own-service chaos clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -36,7 +40,7 @@ venv: $(VENV)/.installed ## create the host-side virtualenv (.venv): the project
 # alone, with setuptools' one warning about editable installs silenced: that folders in the
 # working directory named like the packages take precedence is how this repository runs
 # (python -m from its root).
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml integrations/chaostoolkit/pyproject.toml
 	@python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
 		|| { echo "make: the host-side tools need Python 3.11 or later; python3 is $$(python3 --version 2>&1)" >&2; exit 2; }
 	@echo "make: creating $(VENV) (once): the host-side tools' Python packages from PyPI, ~350 MB"
@@ -46,6 +50,7 @@ $(VENV)/.installed: pyproject.toml
 		print("\n".join(p["dependencies"] + p["optional-dependencies"]["dev"]))' > $(VENV)/requirements.txt
 	$(PY) -m pip install --quiet -r $(VENV)/requirements.txt
 	PYTHONWARNINGS=ignore::UserWarning $(PY) -m pip install --quiet --no-deps -e .
+	PYTHONWARNINGS=ignore::UserWarning $(PY) -m pip install --quiet --no-deps -e integrations/chaostoolkit
 	touch $@
 
 images: ## build every image (offline from Debian packages where no registry is reachable)
@@ -74,8 +79,10 @@ traffic: up ## steady traffic through the stack for a minute (no storm), with a 
 
 test: lint test-unit test-kernel test-integration test-experiments ## everything CI runs: lint, unit, kernel and integration tests and the scenario matrix
 
-test-unit: venv ## unit tests (no Docker needed)
-	$(PY) -m pytest tests/unit $(PYTEST_ARGS)
+# In parallel, one pytest worker per core (pytest-xdist; UNIT_WORKERS=0: in one process): every
+# test owns its sockets (port 0), files (tmp_path) and registries, so none waits on another.
+test-unit: venv ## unit tests (no Docker needed; UNIT_WORKERS=n workers, default one per core)
+	$(PY) -m pytest tests/unit -n $(or $(UNIT_WORKERS),auto) $(PYTEST_ARGS)
 
 test-kernel: venv ## the kernel device (router/) against the real kernel in network namespaces: root, ip and nft, no Docker
 	$(PY) -m pytest tests/kernel $(PYTEST_ARGS)
@@ -130,6 +137,12 @@ experiment: require-exp venv images ## run one scenario: make experiment EXP=ret
 # Before anything is built: a missing EXP is said at once, not after the image build.
 require-exp:
 	@$(if $(EXP),true,echo 'make experiment: say which scenario, e.g. make experiment EXP=retry-storm (.venv/bin/python -m experiments list lists them)' >&2; exit 2)
+
+chaos: venv ## the Chaos Toolkit extension for real on the running stack: chaos run, journals checked (WHICH=examples|exports|all)
+	tools/test-chaostoolkit.sh $(WHICH)
+
+own-service: venv images ## the worked example of your own service: nginx through the storm and the budget (docs/own-service.md)
+	STORMLAB_COMPOSE_FILES=$(or $(STORMLAB_COMPOSE_FILES),examples/own-service/docker-compose.own.yml) $(PY) -m experiments matrix examples/own-service/storm.yaml examples/own-service/budget.yaml --time-scale $(or $(TIME_SCALE),1)
 
 experiments: venv images ## the whole scenario matrix at full length, with a summary (~25 min; DEVICE=kernel: on the kernel device)
 	$(PY) -m experiments matrix --time-scale $(or $(TIME_SCALE),1)

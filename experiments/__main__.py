@@ -8,6 +8,7 @@
     python -m experiments hysteresis [SCENARIO ...] [--time-scale 0.5]
     python -m experiments map [MAP ...] [--time-scale 0.5]
     python -m experiments reset [--project stormlab]
+    python -m experiments export --chaostoolkit retry-storm [--output FILE] [--time-scale 0.5]
 
 A SCENARIO is a file or a name in experiments/ (``retry-storm`` = experiments/retry-storm.yaml).
 Exit status: 0 every verdict as expected, 1 a verdict differed, 2 bad input, 3 the stack or
@@ -35,6 +36,16 @@ def main(argv: list[str] | None = None) -> int:
                                               "files define, saying what changed")
     reset.add_argument("--project", default=None,
                        help="compose project (default $COMPOSE_PROJECT_NAME or stormlab)")
+    export = commands.add_parser("export", help="a scenario as another tool's experiment: --chaostoolkit, "
+                                                "for the chaostoolkit-stormlab extension "
+                                                "(integrations/chaostoolkit/)")
+    export.add_argument("--chaostoolkit", action="store_true", required=True,
+                        help="as a Chaos Toolkit experiment (JSON), for `chaos run`")
+    export.add_argument("scenario", help="a file or a name in experiments/")
+    export.add_argument("--output", type=Path, default=None, help="write it to this file (default: stdout)")
+    export.add_argument("--time-scale", type=_time_scale, default=1.0,
+                        help="the experiment's default time scale, e.g. 0.5 for CI "
+                             "(STORMLAB_TIME_SCALE at run time overrides it)")
     from experiments.map_main import add_map_command
 
     add_map_command(commands, _time_scale)
@@ -92,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
             return reset(args.project)
         if args.command == "validate":
             return _validate(args)
+        if args.command == "export":
+            return _export(args)
         if args.command == "cross-check":
             return _cross_check(args)
         if args.command == "map":
@@ -120,6 +133,25 @@ def main(argv: list[str] | None = None) -> int:
         return _demo(scenarios[0], args)
     runs = 1 if args.command == "run" else args.runs
     return _run(scenarios, args, runs)
+
+
+def _export(args) -> int:
+    """The scenario, checked as ``run`` checks it at that time scale, in another tool's format."""
+    from experiments.export_chaostoolkit import ExportRefused, chaostoolkit_experiment, rendered
+    from experiments.validation import checked_scenario
+
+    try:
+        scenario = checked_scenario(scenario_path(args.scenario), args.time_scale)
+        text = rendered(chaostoolkit_experiment(scenario))
+    except (ConfigError, ExportRefused) as exc:
+        print(f"experiments: export: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        args.output.write_text(text)
+        print(f"experiments: export: {args.output}", file=sys.stderr)
+    return 0
 
 
 def _cross_check(args) -> int:

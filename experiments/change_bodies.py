@@ -17,13 +17,16 @@ from typing import Any
 SERVICE_LIVE_SECTIONS = ("capacity", "work", "queue", "mitigations")  # docs/services.md
 
 
-def client_patch_for_run(patch: Mapping[str, Any], base_profiles: Mapping[str, Any], seed: int) -> dict:
+def client_patch_for_run(patch: Mapping[str, Any], base_profiles: Mapping[str, Any], seed: int,
+                         base_workload: Mapping[str, Any] | None = None) -> dict:
     """The clients' config for a run: the scenario's ``patch`` with ``seed`` set. When the
     scenario names its own client profiles, they replace the base's (``base_profiles``, the
-    loadgen's ``config.clients``): every base profile it does not name is removed (null)."""
+    loadgen's ``config.clients``): every base profile it does not name is removed (null). So
+    does its own workload replace the base's calls (``base_workload``, ``config.workload``)."""
     run = copy.deepcopy(dict(patch))
-    if isinstance(run.get("clients"), Mapping):  # (anything else is sent as it is, for the loadgen to refuse)
-        run["clients"] = {**dict.fromkeys(base_profiles), **run["clients"]}
+    for key, base in (("clients", base_profiles), ("workload", base_workload or {})):
+        if isinstance(run.get(key), Mapping):  # (anything else is sent as it is, for the loadgen to refuse)
+            run[key] = {**dict.fromkeys(base), **run[key]}
     run["seed"] = seed
     return run
 

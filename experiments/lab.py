@@ -45,6 +45,7 @@ class Lab:
         self._created: set[str] = set()  # devices this run added
         self._client_patch: dict | None = None  # the clients' config patch as last sent
         self._base_profiles: dict = {}  # the loadgen's own client profiles
+        self._base_workload: dict = {}  # ... and its own workload
         self._count = 0
         self.device_kind = self.proxy.health().get("kind", PROXY)  # an older proxy says none
         wanted = os.environ.get("STORMLAB_DEVICE") or self.device_kind
@@ -96,6 +97,18 @@ class Lab:
             link, restoring_patch(body, proxy_restore_body(self.proxy.link(link)))))
         self._known[("link", link)] = self.proxy.patch_link(link, patch)
 
+    def put_link(self, link: str, config: dict) -> None:
+        """A link with this config (a service under test's): created, and removed afterwards; or,
+        if the proxy has one of that name, changed, and put back afterwards."""
+        if self.proxy.link(link, missing_ok=True) is not None:
+            self.patch_link(link, config)
+            return
+        if self.device_kind == KERNEL:
+            raise StackError(f"the kernel device cannot create link {link!r}: its links are fixed when it "
+                             "starts (router/config.yml); run a service under test on the proxy device")
+        self.undo.push(f"remove link {link}", lambda: self.proxy.delete_link(link, missing_ok=True))
+        self.proxy.create_link({"name": link, **config})
+
     # --- the services -------------------------------------------------------------------------
     def patch_service(self, service: str, patch: dict) -> None:
         before = self._before(("service", service), lambda: self.services.config(service))
@@ -113,10 +126,11 @@ class Lab:
     # --- the clients --------------------------------------------------------------------------
     def configure_clients(self, patch: dict, seed: int) -> None:
         """The clients' config for this run: the scenario's patch over the loadgen's base, with
-        the base's client profiles replaced (not merged) when the scenario names its own."""
+        the base's client profiles (and calls) replaced, not merged, when the scenario names its own."""
         if self._client_patch is None:  # the base, as the loadgen has it without any patch
-            self._base_profiles = self.loadgen.put_config({})["config"]["clients"]
-        self._send_client_patch(client_patch_for_run(patch, self._base_profiles, seed))
+            base = self.loadgen.put_config({})["config"]
+            self._base_profiles, self._base_workload = base["clients"], base.get("workload", {})
+        self._send_client_patch(client_patch_for_run(patch, self._base_profiles, seed, self._base_workload))
 
     def patch_clients(self, profile_patch: dict) -> None:
         """Change every client profile, e.g. its policy (replaced whole, not merged)."""

@@ -50,6 +50,7 @@ class PaperLab:
         self.services = dict(stack.services)
         self.loadgen_base = stack.loadgen_base
         self.base_profiles = stack.base_profiles
+        self.base_workload = stack.base_workload
         self.client_patch: dict | None = None  # the clients' config as last sent
         self._client_problems: list[str] = []  # ... and what was wrong with it, already noted
         self.client_count = client_count
@@ -91,6 +92,23 @@ class PaperLab:
         if self._noted(problems):
             self.links[link] = new
 
+    def put_link(self, link: str, config: dict) -> None:
+        """A service under test's link: created (``POST /links``), or changed if the stack has one
+        of that name."""
+        if link in self.links:
+            self.patch_link(link, config)
+            return
+        at = self._patch_path()
+        created, problems = _attempt(lambda: parse(proxy.NewLink, {"name": link, **config}, prefix=at))
+        if created is not None:
+            problems += proxy.link_problems(created.config, self.devices, at)
+            port = created.listen_port
+            problems += [f"{dotted((*at, 'listen_port'))}: {port} is taken by link {name!r}; expected a port "
+                         "no link of the stack listens on" for name, other in self.links.items()
+                         if other.listen_port == port]
+        if self._noted(problems):
+            self.links[link] = created.config
+
     # --- the services (PATCH /admin/config, PUT /admin/membership) --------------------------------
     def patch_service(self, service: str, patch: dict) -> None:
         if self._known_service(service):
@@ -105,7 +123,7 @@ class PaperLab:
 
     # --- the clients (PUT /stormlab/config, /swarm) -----------------------------------------------
     def configure_clients(self, patch: dict, seed: int) -> None:
-        run = client_patch_for_run(patch, self.base_profiles, seed)
+        run = client_patch_for_run(patch, self.base_profiles, seed, self.base_workload)
         self.client_patch, self._client_problems = run, config_patch_problems(self.loadgen_base, run)
         at = dotted(self._patch_path())  # (a problem of a mapping always has a path of its own)
         self._noted([f"{at}.{problem}" for problem in self._client_problems])

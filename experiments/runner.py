@@ -31,6 +31,7 @@ from experiments.outcome import analysed, executed_events, started_record
 from experiments.recording import LAST_SCRAPE_SECONDS, RATE_WINDOW, STEP_SECONDS, series_of, series_range
 from experiments.results_io import write_series_csv
 from experiments.run_record import RunRecord, Versions, save_record
+from experiments.service_health import await_healthy
 from experiments.stack import Stack
 from experiments.timeline import TimelineClock, plan_events
 from stormlab_common.queries import QUERIES
@@ -120,12 +121,20 @@ def run_scenario(
 
 
 def _apply_settings(scenario: Scenario, lab: Lab) -> None:
+    """The scenario's settings, in the order the offline check rehearses them
+    (experiments/validation.py); a service under test must answer its health check before the
+    clients are configured (else ServiceNotHealthy, and the run stops before its timeline)."""
     for device, patch in scenario.devices.items():
         lab.patch_device(device, patch)
+    own = scenario.service_under_test
+    if own is not None:  # after the devices: its link may cross one the scenario creates
+        lab.put_link(own.link, own.link_config())
     for link, patch in scenario.links.items():
         lab.patch_link(link, patch)
     for service, patch in scenario.services.items():
         lab.patch_service(service, patch)
+    if own is not None:
+        await_healthy(lab.stack, own)
     lab.configure_clients(scenario.client_config, scenario.seed)
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from experiments.errors import ComponentError, StackError
 from experiments.waiting import poll
-from stormlab_common.compose import ComposeMissing, compose_command
+from stormlab_common.compose import ComposeMissing, compose_command, compose_environment
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUIRED = ("api", "dns", "kv", "monitoring", "proxy", "loadgen", "loadgen-worker", "prometheus")
@@ -108,7 +108,8 @@ class Stack:
              timed_out=unhealthy)
 
     def down(self) -> None:
-        env = {**os.environ, "COMPOSE_PROJECT_NAME": self.project}
+        # over the files it was started with (tools/up.sh), so what they add is removed too
+        env = compose_environment({**os.environ, "COMPOSE_PROJECT_NAME": self.project})
         try:
             command = compose_command()
         except ComposeMissing as exc:
@@ -143,6 +144,23 @@ class Stack:
             )
             answers.append(replica_answer(container.name, method, path, code, output))
         return answers
+
+    def run_python(self, service: str, code: str, *args: str) -> dict:
+        """Run ``code`` with python3 in the first container of ``service`` (from where it sits on
+        the stack's networks); its last line of output, a JSON object."""
+        containers = self.containers(service)
+        if not containers:
+            raise StackError(f"no running {service} container in project {self.project!r}")
+        exit_code, output = containers[0].exec_run(["python3", "-c", code, *args])
+        text = output.decode(errors="replace")
+        lines = text.strip().splitlines()
+        try:
+            answer = json.loads(lines[-1]) if exit_code == 0 and lines else None
+        except ValueError:
+            answer = None
+        if not isinstance(answer, dict):
+            raise StackError(f"{containers[0].name}: a script in the container failed: {text[-500:]}")
+        return answer
 
     def replica_endpoints(self, service: str) -> list[dict]:
         """Every replica of ``service`` as its membership lists it: ``{"replica": hostname,

@@ -27,6 +27,7 @@ from stormlab_common.model import build, problems_of
 from stormlab_common.scenario import Scenario, parse_scenario, read_scenario
 from stormlab_common.scenario.actions import ACTIONS
 from stormlab_common.scenario.file import Comparison, Trigger
+from stormlab_common.scenario.service_under_test import ServiceUnderTest, clients_config
 from stormlab_common.scenario.stack_definition import ROOT, StackDefinition, read_stack_definition
 
 SCENARIOS = ROOT / "experiments"
@@ -83,17 +84,24 @@ def sent_problems(raw: Mapping, stack: StackDefinition) -> list[str]:
     count = clients.get("count")
     lab = PaperLab(stack, count if isinstance(count, int) else 0)
     topology = _mapping(raw.get("topology"))
-    for key, change in (("devices", lab.patch_device), ("links", lab.patch_link)):
-        for name, patch in _entries(topology.get(key)):
-            lab.where = Where(("topology", key, name))
-            change(name, patch)
+    for name, patch in _entries(topology.get("devices")):
+        lab.where = Where(("topology", "devices", name))
+        lab.patch_device(name, patch)
+    own = _parsed(ServiceUnderTest, raw.get("service_under_test"))
+    if own is not None:
+        lab.where = Where(("service_under_test",))
+        lab.put_link(own.link, own.link_config())
+    for name, patch in _entries(topology.get("links")):
+        lab.where = Where(("topology", "links", name))
+        lab.patch_link(name, patch)
     for name, patch in _entries(raw.get("services")):
         lab.where = Where(("services", name))
         lab.patch_service(name, patch)
     config, seed = clients.get("config", {}), raw.get("seed", 1)
     if isinstance(config, Mapping):
         lab.where = Where(("clients", "config"))
-        lab.configure_clients(config, seed if _is_int(seed) else 1)
+        lab.configure_clients(clients_config(config, own or _stand_in(raw.get("service_under_test"))),
+                              seed if _is_int(seed) else 1)
     timeline = _mapping(raw.get("timeline"))
     trigger = _parsed(Trigger, timeline.get("trigger"))
     if trigger is not None and trigger.boot_fetch and trigger.surge_factor > 1:
@@ -141,6 +149,15 @@ def scenario_names(*directories: Path) -> set[str]:
 def _parsed(cls: type, data: Any) -> Any:
     """``data`` as a ``cls`` if well formed (its problems are the file's own rules' to report)."""
     return build(cls, data) if isinstance(data, Mapping) and not problems_of(cls, data) else None
+
+
+def _stand_in(section: Any) -> ServiceUnderTest | None:
+    """A malformed service under test whose link is a name still gives the clients their target
+    of that name: what is wrong with it is the file's rules' to say, not the clients' config's."""
+    link = section.get("link") if isinstance(section, Mapping) else None
+    if isinstance(link, str) and re.fullmatch(_NAME, link):
+        return ServiceUnderTest(link, upstream="unchecked:1", listen_port=1)
+    return None
 
 
 def _mapping(value: Any) -> Mapping:

@@ -4,7 +4,8 @@
     python -m grafana.build_dashboards --check  # exit 1 if the committed JSON is out of step
 
 The JSON is generated, never edited by hand: a unit test fails when it differs from what
-this module writes. Output is stable (sorted keys, indent 2) so diffs show real changes.
+this module writes. grafana/render.py builds it with the Grafana Foundation SDK (the dev
+extra). Output is stable (sorted keys, indent 2) so diffs show real changes.
 """
 
 from __future__ import annotations

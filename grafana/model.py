@@ -1,5 +1,5 @@
-"""Compact dashboard descriptions, rendered to Grafana's dashboard JSON model (schemaVersion 39)
-by grafana/render.py.
+"""Compact dashboard descriptions, built into Grafana dashboards by grafana/render.py with the
+Grafana Foundation SDK.
 
 A dashboard is a list of panels and rows; a panel is its question, its unit and its series;
 a series is a PromQL expression, a legend and its *role* in the story (goodput, load, waste,
@@ -13,12 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # grafana/provisioning/datasources/prometheus.yml gives the ground-truth Prometheus this uid.
-DATASOURCE = {"type": "prometheus", "uid": "stormlab-prometheus"}
+DATASOURCE_UID = "stormlab-prometheus"
 # Grafana's own annotation store, where experiments/annotations.py posts the timeline.
-ANNOTATIONS_DATASOURCE = {"type": "grafana", "uid": "-- Grafana --"}
+ANNOTATIONS_DATASOURCE_UID = "-- Grafana --"
 RATE = "$__rate_interval"  # at least four scrape intervals: rate() always has two samples
-SCHEMA_VERSION = 39
-GRID_COLUMNS = 24
 
 # The colour code a viewer learns once: green is what the clients got, orange what they
 # sent, red what was wasted or refused, blue what they asked for, grey dashes what the
@@ -62,7 +60,7 @@ class Panel:
     question: str  # the panel's description: what a viewer learns from it
     series: tuple[Series, ...]
     unit: str
-    width: int = 12
+    width: int = 12  # of the 24 columns; the panels of a line fill all 24
     height: int = 8
     kind: str = "timeseries"  # or "stat", "state-timeline"
     min: float | None = None

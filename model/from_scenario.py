@@ -37,7 +37,13 @@ from model.inputs import (
 )
 from stormlab_common.contracts import loadgen as loadgen_contract
 from stormlab_common.contracts.loadgen_patch import patched_config
-from stormlab_common.contracts.proxy import Device, effective_burst_bytes, effective_new_burst, patched_link
+from stormlab_common.contracts.proxy import (
+    Device,
+    Link,
+    effective_burst_bytes,
+    effective_new_burst,
+    patched_link,
+)
 from stormlab_common.contracts.proxy_numbers import whole_numbers
 from stormlab_common.contracts.service import ServiceConfig, live_changed
 from stormlab_common.model import parse, patched
@@ -56,6 +62,9 @@ def inputs_from_scenario(scenario: Any, stack: Any = None) -> ModelInputs:
     lab = PaperLab(stack)
     for name, patch in scenario.devices.items():
         lab.patch_device(name, patch)
+    own = getattr(scenario, "service_under_test", None)
+    if own is not None:  # the link the run creates (or changes) for it, as the runner does
+        lab.put_link(own.link, own.link_config())
     for name, patch in scenario.links.items():
         lab.patch_link(name, patch)
     for name, patch in scenario.services.items():
@@ -92,6 +101,7 @@ class PaperLab:
         self.services: dict[str, ServiceConfig] = dict(stack.services)
         self.loadgen_base = stack.loadgen_base
         self.base_profiles = list(stack.base_profiles)
+        self.base_workload = list(patched_config(self.loadgen_base, {}).workload)
         self.patch: dict = {}
         self.config = patched_config(self.loadgen_base, {})
         self.client_count = 0
@@ -109,6 +119,12 @@ class PaperLab:
         for target in self.config.targets:
             if self._link_of(target) == link:
                 self.effects.append(SetRoute(target, self.route(target)))
+
+    def put_link(self, link: str, config: dict) -> None:
+        if link in self.links:
+            self.patch_link(link, config)
+        else:
+            self.links[link] = parse(Link, config)
 
     def patch_service(self, service: str, patch: dict) -> None:
         self.services[service] = live_changed(self.services[service], patch)
@@ -134,11 +150,12 @@ class PaperLab:
 
     # -- the clients' config --------------------------------------------------------------------
     def configure_clients(self, patch: Mapping, seed: int, count: int) -> None:
-        """The scenario's patch as the runner sends it: the base's profiles replaced, not
-        merged, when the scenario names its own; its seed."""
+        """The scenario's patch as the runner sends it: the base's profiles (and calls) replaced,
+        not merged, when the scenario names its own; its seed."""
         run = copy.deepcopy(dict(patch))
-        if isinstance(run.get("clients"), Mapping):
-            run["clients"] = {**dict.fromkeys(self.base_profiles), **run["clients"]}
+        for key, base in (("clients", self.base_profiles), ("workload", self.base_workload)):
+            if isinstance(run.get(key), Mapping):
+                run[key] = {**dict.fromkeys(base), **run[key]}
         run["seed"] = seed
         self._configure(run)
         self.client_count = count

@@ -9,6 +9,7 @@ resumed when nothing is.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING
@@ -63,7 +64,8 @@ class Flow:
     def write_eof(self) -> None:
         self.eof_written = True
         if not self.sink.is_closing() and self.sink.can_write_eof():
-            self.sink.write_eof()
+            with contextlib.suppress(OSError):  # the peer reset first (ENOTCONN): no one left to tell
+                self.sink.write_eof()
         self._ended(self)
 
     def dequeued(self, size: int) -> None:

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Build every stormlab image, online or offline, choosing by itself.
+# Build every stormlab image, online or offline, choosing by itself (the worked example of your
+# own service, examples/own-service/, included).
 #
 #   online   the Dockerfiles start FROM the official images, pulled from a registry.
 #   offline  no registry: base images are made here from Debian packages (mmdebstrap, then
@@ -19,6 +20,8 @@ PROMETHEUS_OFFICIAL=$(official_base prometheus/Dockerfile)
 PUSHGATEWAY_OFFICIAL=$(official_base pushgateway/Dockerfile)
 ROUTER_OFFICIAL=$(official_base router/Dockerfile)
 PYTHON_COMPONENTS=(api proxy loadgen)   # dns, kv and monitoring run api's image
+# The worked example of your own service (docs/own-service.md): nginx, service `own` of its override.
+EXAMPLE_FILES=docker-compose.yml:examples/own-service/docker-compose.own.yml
 
 choose_source() {
     case "${STORMLAB_IMAGE_SOURCE:-auto}" in
@@ -43,7 +46,7 @@ choose_source() {
 # The build's own output only when something was built, or it failed: with nothing changed,
 # one line (the legacy builder's ~190 lines of "Using cache" would bury what follows).
 # "Something was built" is read off the images themselves: an id that changed.
-image_ids() { local c; for c in services proxy loadgen prometheus pushgateway grafana router; do
+image_ids() { local c; for c in services proxy loadgen prometheus pushgateway grafana router nginx-example; do
     docker image inspect -f '{{.Id}}' "$(image_name "$c")" 2>/dev/null || echo none; done; }
 quiet_build() {
     local output status=0 before
@@ -74,8 +77,10 @@ case "$source" in
         unset STORMLAB_PYTHON_BASE_IMAGE STORMLAB_PROMETHEUS_BASE_IMAGE STORMLAB_PUSHGATEWAY_BASE_IMAGE \
             STORMLAB_GRAFANA_BASE_IMAGE
         unset STORMLAB_ROUTER_BASE_IMAGE
+        unset STORMLAB_NGINX_BASE_IMAGE
         STORMLAB_PIP_INSTALL=true quiet_build $COMPOSE build "${PYTHON_COMPONENTS[@]}" prometheus pushgateway grafana
         quiet_build env COMPOSE_FILE="$KERNEL_FILES" $COMPOSE build proxy
+        quiet_build env COMPOSE_FILE="$EXAMPLE_FILES" $COMPOSE build own
         ;;
     offline)
         offline=tools/offline
@@ -84,16 +89,19 @@ case "$source" in
         build_offline_bases "python=$offline/python-base.packages" \
             "prometheus=$offline/prometheus-base.packages" \
             "router=$offline/python-base.packages,$offline/router-base.packages" \
+            "nginx-example=$offline/nginx-example-base.packages" \
             $([ "${STORMLAB_BUILD_TEST_BASE:-}" = 1 ] && echo "pytest=$TEST_BASE_LISTS")
         STORMLAB_PYTHON_BASE_IMAGE=${OFFLINE_BASE[python]}
         STORMLAB_PROMETHEUS_BASE_IMAGE=${OFFLINE_BASE[prometheus]}
         # One Debian base serves both: it holds the prometheus and prometheus-pushgateway packages.
         STORMLAB_PUSHGATEWAY_BASE_IMAGE=$STORMLAB_PROMETHEUS_BASE_IMAGE
         STORMLAB_ROUTER_BASE_IMAGE=${OFFLINE_BASE[router]}
+        STORMLAB_NGINX_BASE_IMAGE=${OFFLINE_BASE[nginx-example]}
         export STORMLAB_PYTHON_BASE_IMAGE STORMLAB_PROMETHEUS_BASE_IMAGE STORMLAB_PUSHGATEWAY_BASE_IMAGE \
-            STORMLAB_ROUTER_BASE_IMAGE STORMLAB_PIP_INSTALL=false
+            STORMLAB_ROUTER_BASE_IMAGE STORMLAB_NGINX_BASE_IMAGE STORMLAB_PIP_INSTALL=false
         quiet_build $COMPOSE build "${PYTHON_COMPONENTS[@]}" prometheus pushgateway
         quiet_build env COMPOSE_FILE="$KERNEL_FILES" $COMPOSE build proxy
+        quiet_build env COMPOSE_FILE="$EXAMPLE_FILES" $COMPOSE build own
         ;;
 esac
 without=""

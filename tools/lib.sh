@@ -22,6 +22,22 @@ case "${STORMLAB_DEVICE:-proxy}" in
     *) die "STORMLAB_DEVICE must be proxy or kernel, got '${STORMLAB_DEVICE}'" ;;
 esac
 
+# Your own services beside the stack's (docs/own-service.md): STORMLAB_COMPOSE_FILES holds
+# Compose files separated by ':', merged over the base file (and the kernel device's) in that
+# order, through COMPOSE_FILE, which Compose v1 and v2 both read. A file already there is not
+# added twice (a script sourcing this runs another that sources it again).
+if [ -n "${STORMLAB_COMPOSE_FILES:-}" ]; then
+    files=${COMPOSE_FILE:-docker-compose.yml}
+    IFS=: read -ra extra_files <<<"$STORMLAB_COMPOSE_FILES"
+    for file in "${extra_files[@]}"; do
+        [ -n "$file" ] || continue
+        [ -f "$file" ] || die "STORMLAB_COMPOSE_FILES names $file, which is not a file (paths are from the repository's root)"
+        case ":$files:" in *":$file:"*) ;; *) files="$files:$file" ;; esac
+    done
+    export COMPOSE_FILE=$files
+    unset files extra_files file
+fi
+
 # Images the stack builds are named stormlab-<component>:<tag> (see docker-compose.yml).
 image_name() { echo "stormlab-$1:${STORMLAB_IMAGE_TAG:-local}"; }
 have_image() { docker image inspect "$1" >/dev/null 2>&1; }

@@ -4,8 +4,8 @@
 #
 # 1. start the stack; 2. run every scenario on it (fails on an unexpected verdict; a failed
 # hypothesis check or comparison fails it only with --strict, passed through "$@"), then one
-# hysteresis loop (fails outside its physics' bounds) and a 2 x 2 map (fails when the model
-# disagrees); 3. check that every Grafana panel's query returns data from the Prometheus that just
+# hysteresis loop (fails outside its physics' bounds), a 2 x 2 map (fails when the model
+# disagrees) and the Chaos Toolkit examples (fail when a journal is not as expected); 3. check that every Grafana panel's query returns data from the Prometheus that just
 # recorded the matrix (tests/live); 4. remove the stack, whatever happened.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,12 +26,13 @@ status=0
     --results "${RESULTS:-results/ci}" "$@" || status=$?
 log "scenario matrix finished in $((SECONDS - started)) s (exit $status)"
 
-# The short form of `make hysteresis`: one loop (fixed, 3 attempts) at the same time scale, on
-# the same stack; it fails when the loop falls outside the bounds its physics sets.
+# The short form of `make hysteresis`: one loop (fixed, 3 attempts) on a coarser staircase
+# (experiments/hysteresis/short/), at the same time scale, on the same stack; it fails when the
+# loop falls outside the bounds its physics sets.
 loop_started=$SECONDS
 loop_status=0
 "$PY" -m experiments hysteresis --no-start --time-scale "${TIME_SCALE:-0.5}" --no-progress \
-    --results "${RESULTS:-results/ci}" experiments/hysteresis/fixed.yaml || loop_status=$?
+    --results "${RESULTS:-results/ci}" experiments/hysteresis/short/fixed.yaml || loop_status=$?
 log "hysteresis loop finished in $((SECONDS - loop_started)) s (exit $loop_status)"
 [ "$status" -eq 0 ] && status=$loop_status
 
@@ -43,6 +44,15 @@ map_status=0
     --results "${RESULTS:-results/ci}" --min-agreement 0.9 ci || map_status=$?
 log "metastability map finished in $((SECONDS - map_started)) s (exit $map_status)"
 [ "$status" -eq 0 ] && status=$map_status
+
+# The Chaos Toolkit extension (integrations/chaostoolkit/): the real `chaos run` of its two
+# examples on the same stack; the storm's journal must deviate, the budget's must not.
+ctk_started=$SECONDS
+ctk_status=0
+STORMLAB_TIME_SCALE="${TIME_SCALE:-0.5}" CHAOS_RESULTS="${RESULTS:-results/ci}/chaostoolkit" PY="$PY" \
+    tools/test-chaostoolkit.sh examples || ctk_status=$?
+log "chaos toolkit extension finished in $((SECONDS - ctk_started)) s (exit $ctk_status)"
+[ "$status" -eq 0 ] && status=$ctk_status
 
 live_status=0
 STORMLAB_LIVE_PROJECT=$COMPOSE_PROJECT_NAME STORMLAB_LIVE_SINCE=$since \

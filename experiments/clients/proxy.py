@@ -43,15 +43,17 @@ class ProxyClient(JsonApi):
         """Every link, each as ``link`` answers it."""
         return self.call("GET", "/links")
 
-    def link(self, name: str) -> dict:
-        return self.call("GET", f"/links/{name}")
+    def link(self, name: str, *, missing_ok: bool = False) -> dict | None:
+        """``{"name", "config", ...}``; with ``missing_ok``, None if there is no such link."""
+        return self.call("GET", f"/links/{name}", absent=(404,) if missing_ok else ())
 
     def create_link(self, body: dict) -> dict:
         """``body``: ``{"name": ..., **config}``."""
         return self.call("POST", "/links", json=body)
 
-    def delete_link(self, name: str) -> None:
-        self.call("DELETE", f"/links/{name}")
+    def delete_link(self, name: str, *, missing_ok: bool = False) -> None:
+        """``missing_ok``: a link already gone is fine."""
+        self.call("DELETE", f"/links/{name}", absent=(404,) if missing_ok else ())
 
     def patch_link(self, name: str, patch: dict) -> dict:
         return self.call("PATCH", f"/links/{name}", json=patch)

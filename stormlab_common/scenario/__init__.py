@@ -31,6 +31,10 @@ from stormlab_common.scenario.rules import (
     window_problems,
 )
 from stormlab_common.scenario.schedule import Schedule, scheduled
+from stormlab_common.scenario.service_under_test import ServiceUnderTest, clients_config, service_problems
+from stormlab_common.scenario.stack_definition import ROOT
+
+CANONICAL = ROOT / "experiments"  # the scenarios a bare name in ``extends:`` may also mean
 
 
 @dataclass(frozen=True)
@@ -49,11 +53,12 @@ class Scenario(Schedule):
     services: dict
     client_count: int
     spawn_rate: float
-    client_config: dict
+    client_config: dict  # as the run sends it (with a service under test: its target added)
     checks: tuple[dict, ...]
     client_timeout: float
     spec: ScenarioFile  # the file as parsed
     ramp: tuple[RampLevel, ...] = ()  # a hysteresis run's levels; () for every other run
+    service_under_test: ServiceUnderTest | None = None  # your own service behind a link
 
     def windows(self) -> dict[str, tuple[float, float]]:
         """A hysteresis run's windows: its first level (the baseline), the ramp, and each branch."""
@@ -70,8 +75,9 @@ def load_scenario(path: str | Path, time_scale: float = 1.0) -> Scenario:
 
 
 def read_scenario(path: str | Path, seen: tuple[Path, ...] = ()) -> dict:
-    """The file's mapping; with ``extends: <name>``, merged (RFC 7386) over that scenario's,
-    so a variant states only how it differs ("same load and trigger as retry-storm")."""
+    """The file's mapping; with ``extends: <name>``, merged (RFC 7386) over that scenario's
+    (the file beside it, else the one in experiments/), so a variant states only how it
+    differs ("same load and trigger as retry-storm")."""
     path = Path(path)
     source = f"scenario {path}"
     try:
@@ -83,12 +89,23 @@ def read_scenario(path: str | Path, seen: tuple[Path, ...] = ()) -> dict:
         return raw
     if not isinstance(parent, str) or not parent:
         raise ConfigError([f"extends: expected the name of another scenario, got {parent!r}"], source)
-    parent_path = path.parent / (parent if parent.endswith((".yaml", ".yml")) else f"{parent}.yaml")
+    parent_path = _parent_path(path, parent)
     if parent_path.resolve() in seen or parent_path.resolve() == path.resolve():
         raise ConfigError([f"extends: {parent!r} extends this file again (a cycle)"], source)
     if not parent_path.exists():
         raise ConfigError([f"extends: no scenario {parent_path}"], source)
     return merge_patch(read_scenario(parent_path, (*seen, path.resolve())), raw)
+
+
+def _parent_path(path: Path, parent: str) -> Path:
+    """The file ``extends: <parent>`` means: beside ``path``; failing that, a bare name is one of
+    the canonical scenarios, so a scenario anywhere (examples/own-service/) may extend
+    ``retry-storm``."""
+    file = parent if parent.endswith((".yaml", ".yml")) else f"{parent}.yaml"
+    beside, canonical = path.parent / file, CANONICAL / file
+    if not beside.exists() and "/" not in parent and canonical.exists():
+        return canonical
+    return beside
 
 
 def parse_scenario(raw: Any, time_scale: float = 1.0, file: str = "<scenario>") -> Scenario:
@@ -103,6 +120,7 @@ def parse_scenario(raw: Any, time_scale: float = 1.0, file: str = "<scenario>") 
     problems = timeline_problems(scenario, scenario.client_timeout, scenario.recover_within)
     problems += ramp_problems(spec, scenario)
     problems += window_problems(dict(enumerate(spec.hypothesis)), scenario)
+    problems += service_problems(spec.service_under_test, spec.clients.config)
     if problems:
         raise ConfigError(problems, source)
     return scenario
@@ -129,11 +147,12 @@ def _scenario(spec: ScenarioFile, time_scale: float, file: str, written_actions:
         services=spec.services,
         client_count=spec.clients.count,
         spawn_rate=spec.clients.spawn_rate,
-        client_config=spec.clients.config,
+        client_config=clients_config(spec.clients.config, spec.service_under_test),
         checks=tuple(dump(check) for check in spec.hypothesis),
         client_timeout=client_timeout(spec.clients.config),
         spec=spec,
         ramp=ramp,
+        service_under_test=spec.service_under_test,
     )
 
 

@@ -28,6 +28,9 @@ NAME_MEANINGS = {
     "timeline.actions[].name": "for the report and the window action:<name>; null: <do>-<position>, "
                                "e.g. move-link-1",
     "compare[].with": "the other scenario (its run in the same matrix)",
+    "service_under_test.link": "the link the run creates on the proxy and removes afterwards (one the "
+                               "proxy has is changed, then put back); the clients' target of that name",
+    "service_under_test.device": "the device the link crosses",
 }
 _WORDS = {"object": "mapping", "array": "list", "string": "text", "integer": "integer", "number": "number",
           "boolean": "true/false", "null": "null"}

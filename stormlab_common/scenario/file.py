@@ -18,6 +18,7 @@ from stormlab_common.model import Meta, Name, Problem
 from stormlab_common.queries import BY_NAME as SERIES
 from stormlab_common.scenario.actions import ActionStep
 from stormlab_common.scenario.ramp import Ramp
+from stormlab_common.scenario.service_under_test import ServiceUnderTest
 
 Operator = Literal["<", "<=", ">", ">="]
 WINDOW_PATTERN = "^(before|during|after|recovery|final|action:[a-z][a-z0-9_-]*)$"
@@ -159,3 +160,4 @@ class ScenarioFile:
     ramp: Annotated[Ramp | None, Meta(description=(
         "a hysteresis run: the offered load held at a staircase of levels up past the device's "
         "capacity and back, instead of a trigger (docs/experiments.md)"))] = None
+    service_under_test: ServiceUnderTest | None = None

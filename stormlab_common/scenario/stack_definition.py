@@ -48,6 +48,11 @@ class StackDefinition:
         to ``PUT /stormlab/config {}``, and what a scenario naming its own profiles replaces."""
         return dump(patched_config(self.loadgen_base, {}))["clients"]
 
+    @cached_property
+    def base_workload(self) -> dict:
+        """The calls the loadgen makes with no patch: what a scenario naming its own workload replaces."""
+        return dump(patched_config(self.loadgen_base, {}))["workload"]
+
 
 @cache
 def read_stack_definition(root: Path = ROOT) -> StackDefinition:

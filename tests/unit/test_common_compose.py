@@ -30,3 +30,21 @@ def test_neither_is_a_clear_error(monkeypatch, tmp_path):
     monkeypatch.setenv("PATH", str(tmp_path))
     with pytest.raises(compose.ComposeMissing, match=r"neither 'docker compose' .* nor 'docker-compose'"):
         compose.compose_command()
+
+
+def test_your_own_compose_files_come_after_the_base_file_each_once():
+    env = {"STORMLAB_COMPOSE_FILES": "own.yml::more.yml:own.yml", "PATH": "/bin"}
+    assert compose.compose_environment(env) == {**env, "COMPOSE_FILE": "docker-compose.yml:own.yml:more.yml"}
+
+
+def test_your_own_compose_files_come_after_the_kernel_devices_and_a_compose_file_given():
+    kernel = {"STORMLAB_DEVICE": "kernel", "STORMLAB_COMPOSE_FILES": "own.yml"}
+    assert compose.compose_environment(kernel)["COMPOSE_FILE"] == \
+        "docker-compose.yml:docker-compose.kernel.yml:own.yml"
+    given = {"COMPOSE_FILE": "docker-compose.yml:own.yml", "STORMLAB_COMPOSE_FILES": "own.yml"}
+    assert compose.compose_environment(given)["COMPOSE_FILE"] == "docker-compose.yml:own.yml"  # not twice
+
+
+def test_without_your_own_compose_files_nothing_is_set():
+    assert compose.compose_environment({"STORMLAB_COMPOSE_FILES": ""}) == {"STORMLAB_COMPOSE_FILES": ""}
+    assert "COMPOSE_FILE" not in compose.compose_environment({})

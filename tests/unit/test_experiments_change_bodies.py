@@ -40,6 +40,15 @@ def test_a_run_without_profiles_keeps_the_bases():
         "arrivals": {"requests_per_second": 2}, "seed": 3}
 
 
+def test_a_run_with_its_own_workload_replaces_the_bases_calls():
+    base_workload = {"resolve": {"target": "dns", "path": "/r"}, "kv-get": {"target": "kv", "path": "/k"}}
+    patch = client_patch_for_run({"workload": {"page": {"target": "own", "path": "/"}, "kv-get": {"weight": 2}}},
+                                 BASE, seed=1, base_workload=base_workload)
+    assert patch["workload"] == {"resolve": None, "kv-get": {"weight": 2}, "page": {"target": "own", "path": "/"}}
+    assert "clients" not in patch  # the base's profiles stay when it names none
+    assert client_patch_for_run({"seed": 2}, BASE, seed=1, base_workload=base_workload) == {"seed": 1}
+
+
 def test_a_run_naming_a_base_profile_patches_it():
     patch = client_patch_for_run({"clients": {"sdk": {"weight": 3}}}, BASE, seed=1)
     assert patch["clients"] == {"sdk": {"weight": 3}}

@@ -116,6 +116,31 @@ def test_the_membership_announced_is_the_replicas_under_a_new_version(env):
     assert len(lab.undo) == 0  # a membership only moves forward
 
 
+def test_a_service_under_tests_link_is_created_then_removed(env):
+    lab, topology, _, _ = env
+    lab.put_link("own", {"listen_port": 0, "upstream": "127.0.0.1:9", "device": "border", "protocol": "http"})
+    assert topology.links["own"].config.upstream == "127.0.0.1:9"
+    assert lab.undo.steps() == ["remove link own"]
+    assert lab.restore() == []
+    assert "own" not in topology.links and lab.proxy.link("own", missing_ok=True) is None
+
+
+def test_a_service_under_tests_link_the_proxy_has_is_changed_then_put_back(env):
+    lab, topology, _, _ = env
+    found = lab.proxy.link("api")["config"]
+    lab.put_link("api", {"upstream": "127.0.0.1:10", "protocol": "http"})
+    assert topology.links["api"].config.upstream == "127.0.0.1:10"
+    assert lab.restore() == []
+    assert lab.proxy.link("api")["config"] == found
+
+
+def test_the_kernel_device_cannot_create_a_link_and_says_so():
+    with lab_over_components("kernel") as (lab, _, _, _):
+        with pytest.raises(StackError, match="the kernel device cannot create link 'own': its links are fixed"):
+            lab.put_link("own", {"listen_port": 18099, "upstream": "127.0.0.1:9"})
+        assert len(lab.undo) == 0
+
+
 def test_a_component_whose_port_is_not_published_is_named():
     with pytest.raises(StackError, match="loadgen's port 8089 is not published in project 'fake'"):
         Lab(FakeStack({"proxy": "http://127.0.0.1:9", "prometheus": "http://127.0.0.1:9"}, services=None))

@@ -161,14 +161,15 @@ def loadgen():
 
 def test_client_configs_agree_with_the_loadgen(loadgen, http):
     url, live = loadgen
-    base_profiles = http.put(f"{url}/stormlab/config", json={}).json()["config"]["clients"]
-    assert base_profiles == STACK.base_profiles
+    base = http.put(f"{url}/stormlab/config", json={}).json()["config"]
+    base_profiles, base_workload = base["clients"], base["workload"]
+    assert (base_profiles, base_workload) == (STACK.base_profiles, STACK.base_workload)
     seen = Counter()
 
     @EXAMPLES
     @given(good_or_bad(CLIENT_PATCH))
     def check(config):
-        sent = client_patch_for_run(config, base_profiles, 1)  # what the lab sends (seed: SKELETON's)
+        sent = client_patch_for_run(config, base_profiles, 1, base_workload)  # what the lab sends (seed: SKELETON's)
         theirs = answered(http.put(f"{url}/stormlab/config", json=sent))
         agreeing(offline({"clients": {"count": 1, "config": config}}, "clients.config"), theirs, seen, config)
 
