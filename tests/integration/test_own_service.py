@@ -1,9 +1,9 @@
 """Your own service behind the device (docs/own-service.md), with the worked example: nginx,
-built from Debian's packages, on a stack of its own started with the example's Compose
-override named in STORMLAB_COMPOSE_FILES, as the docs page says. The storm stays metastable
+built from Debian's packages, on the shared integration stack, started with the example's
+Compose override named in STORMLAB_COMPOSE_FILES, as the docs page says. The storm stays metastable
 and the budget recovers against it, at time scale 0.5, with nginx never the limit; a service
 that never answers its health check stops the run before its timeline and leaves the proxy as
-it was. The stack is removed after the module, also when a test fails."""
+it was. The stack is removed after the session, also when a test fails."""
 
 from __future__ import annotations
 
@@ -11,25 +11,22 @@ import json
 import subprocess
 import sys
 import urllib.request
-import uuid
 from pathlib import Path
 
 import pytest
 
-from stormlab_common.compose import compose_environment
-from tests.integration.conftest import ROOT, Stack, started
+from tests.integration.conftest import OWN_SERVICE_OVERRIDE as OVERRIDE
+from tests.integration.conftest import ROOT, Stack
 
 pytestmark = pytest.mark.integration
-OVERRIDE = "examples/own-service/docker-compose.own.yml"
 STORM, BUDGET = "examples/own-service/storm.yaml", "examples/own-service/budget.yaml"
 TIME_SCALE = "0.5"
 
 
-@pytest.fixture(scope="module")
-def own_stack():
-    stack = Stack(f"stormlab-it-own-{uuid.uuid4().hex[:8]}")
-    stack.env = compose_environment({**stack.env, "STORMLAB_COMPOSE_FILES": OVERRIDE})
-    yield from started(stack)
+@pytest.fixture
+def own_stack(stack):
+    """The shared stack (tests/integration/conftest.py), started with the example's override."""
+    return stack
 
 
 def run_experiments(stack: Stack, *args: str, timeout: float = 400) -> subprocess.CompletedProcess:
