@@ -182,17 +182,29 @@ def test_a_refused_transaction_leaves_the_previous_rules_in_force(namespaces):
 
 def test_htb_shapes_a_bulk_transfer_and_a_moved_link_leaves_the_class(namespaces):
     rate = 1_000_000  # bytes/s, upstream, shaped on the services' interface
-    state = make_router(namespaces, {"border": {"upstream": {"bytes_per_second": rate, "buffer_bytes": 262144}},
+    # A short queue: TCP counts a segment received only once every earlier one has come, so after
+    # each tail drop the bytes behind the hole arrive at once; that step is at most a queue's worth
+    # (64 KiB, 1.6% of the window), where a 256 KiB queue made it 6%.
+    state = make_router(namespaces, {"border": {"upstream": {"bytes_per_second": rate, "buffer_bytes": 65536}},
                                      "dns-path": {}})
     class_key = (SERVICES_INTERFACE, state.numbering.class_id("border"))
     with traffic.Server(namespaces.service, SERVICE_ADDRESS, SERVICE_PORT, sink=True) as server:
-        traffic.send_bulk(namespaces.client, ROUTER_CLIENTS_ADDRESS, LISTEN_PORT, seconds=1.0)  # fill the burst
+        # Sampled twice inside one saturated transfer, both counters read from the kernel: neither
+        # the burst, nor the tail of an ended transfer, nor a receiving thread that lagged under
+        # load counts as rate.
+        sender = traffic.send_bulk_in_background(namespaces.client, ROUTER_CLIENTS_ADDRESS, LISTEN_PORT,
+                                                 seconds=6.5)
+        time.sleep(1.5)  # past the burst
         first, started = state.kernel.classes()[class_key].bytes, time.monotonic()
-        received = server.received_bytes
-        traffic.send_bulk(namespaces.client, ROUTER_CLIENTS_ADDRESS, LISTEN_PORT, seconds=3.0)
-        wire_rate = (state.kernel.classes()[class_key].bytes - first) / (time.monotonic() - started)
-        payload_rate = (server.received_bytes - received) / (time.monotonic() - started)
+        received = traffic.bytes_received_by_kernel(namespaces.service, SERVICE_PORT)
+        time.sleep(4.0)
+        last, ended = state.kernel.classes()[class_key].bytes, time.monotonic()
+        received_last = traffic.bytes_received_by_kernel(namespaces.service, SERVICE_PORT)
+        wire_rate = (last - first) / (ended - started)
+        payload_rate = (received_last - received) / (ended - started)
+        sender.join(timeout=10)
         print(f"htb at {rate} B/s: {wire_rate:.0f} B/s on the wire, {payload_rate:.0f} B/s of payload")
+        assert sender.is_alive() is False and server.received_bytes > received_last  # the sink read it all
         # htb meters segments with their headers; it is given the payload rate in those bytes
         htb_rate = state.get_device("border")["state"]["upstream"]["shaping"]["htb_rate_bytes_per_second"]
         assert abs(payload_rate - rate) <= 0.03 * rate and abs(wire_rate - htb_rate) <= 0.03 * htb_rate

@@ -5,8 +5,10 @@ count and in time; sockets are made on threads that entered the namespace (route
 from __future__ import annotations
 
 import contextlib
+import re
 import selectors
 import socket
+import subprocess
 import threading
 import time
 from dataclasses import dataclass, field
@@ -200,6 +202,21 @@ def send_bulk(ns: str, address: str, port: int, seconds: float) -> int:
         return sent
 
     return in_netns(ns, blast)
+
+
+def bytes_received_by_kernel(ns: str, port: int) -> int:
+    """What TCP has taken in on ``port``'s open connections in ``ns`` (tcp_info's bytes_received),
+    read from the kernel: a receiving thread that lags under load does not change it."""
+    listed = subprocess.run(["ip", "netns", "exec", ns, "ss", "-tinH", "state", "established",
+                             "sport", "=", f":{port}"], capture_output=True, text=True, check=True).stdout
+    return sum(int(found) for found in re.findall(r"bytes_received:(\d+)", listed))
+
+
+def send_bulk_in_background(ns: str, address: str, port: int, seconds: float) -> threading.Thread:
+    """``send_bulk`` on a thread, so a test can sample counters while the path is saturated."""
+    thread = threading.Thread(target=send_bulk, args=(ns, address, port, seconds), daemon=True)
+    thread.start()
+    return thread
 
 
 def greeter(ns: str, address: str, port: int, greeting: bytes, seconds: float) -> threading.Thread:
