@@ -27,7 +27,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help venv images up down ps logs demo reset traffic test test-unit test-kernel test-integration test-experiments cross-check hysteresis map experiment require-exp experiments validate fuzz-apis test-debian test-rules lint check-config bench-startup bench-proxy bench-device bench-services bench-clients profile trigger own-service chaos clean
+.PHONY: help venv images up down ps logs demo reset traffic test test-unit test-kernel test-integration test-experiments cross-check hysteresis map experiment require-exp experiments validate fuzz-apis test-debian test-rules lint check-config bench-startup bench-proxy bench-device bench-services bench-clients profile trigger own-service chaos swarm-up swarm-down swarm-config test-swarm clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -77,7 +77,11 @@ reset: venv ## put the running stack's live settings back to what its files defi
 traffic: up ## steady traffic through the stack for a minute (no storm), with a live summary
 	python3 tools/traffic.py
 
-test: lint test-unit test-kernel test-integration test-experiments ## everything CI runs: lint, unit, kernel and integration tests and the scenario matrix
+test: lint test-unit test-kernel test-integration test-swarm test-experiments ## everything CI runs: lint, unit, kernel and integration tests, the swarm and the scenario matrix
+
+# Under `make test` two of the matrix's scenarios run on the Swarm stack instead (test-swarm:
+# the same definitions, the same verdicts), so each canonical verdict is checked once per run.
+test: export SKIP_SCENARIOS = retry-storm retry-budget
 
 # In parallel, one pytest worker per core (pytest-xdist; UNIT_WORKERS=0: in one process): every
 # test owns its sockets (port 0), files (tmp_path) and registries, so none waits on another.
@@ -146,6 +150,21 @@ own-service: venv images ## the worked example of your own service: nginx throug
 
 experiments: venv images ## the whole scenario matrix at full length, with a summary (~25 min; DEVICE=kernel: on the kernel device)
 	$(PY) -m experiments matrix --time-scale $(or $(TIME_SCALE),1)
+
+# The same stack as a Docker Swarm stack (swarm/, docs/past-one-machine.md), under
+# COMPOSE_PROJECT_NAME: on the swarm this Engine manages, or a single-node swarm it makes and
+# swarm-down leaves. The runner and make demo find it (or take --swarm).
+swarm-up: venv images ## the stack as a Swarm stack: a single-node swarm if there is none (swarm-down leaves it)
+	@PY=$(PY) swarm/up.sh
+
+swarm-down: ## remove the Swarm stack (services, networks, volumes) and a swarm swarm-up made
+	@swarm/down.sh
+
+swarm-config: venv ## print the Swarm stack file swarm-up deploys, made from the Compose definitions
+	@$(COMPOSE) config | $(PY) -m swarm.stack_file
+
+test-swarm: venv images ## the Swarm stack: up, isolation, scraping, retry-storm and retry-budget verdicts, down leaving nothing
+	$(PY) -m pytest tests/swarm $(PYTEST_ARGS)
 
 test-experiments: venv images ## the scenario matrix at CI time scale on a throwaway stack, then every dashboard panel checked for data
 	PY=$(PY) tools/test-experiments.sh $(EXP_ARGS)

@@ -34,6 +34,7 @@ def main(argv: list[str] | None = None) -> int:
     commands.add_parser("list", help="the scenarios in experiments/ with their expected verdicts")
     reset = commands.add_parser("reset", help="put the running stack's live settings back to what its "
                                               "files define, saying what changed")
+    _add_swarm_flag(reset)
     reset.add_argument("--project", default=None,
                        help="compose project (default $COMPOSE_PROJECT_NAME or stormlab)")
     export = commands.add_parser("export", help="a scenario as another tool's experiment: --chaostoolkit, "
@@ -89,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
         sub.add_argument(
             "--no-start", action="store_true", help="fail if the stack is not up instead of starting it"
         )
+        _add_swarm_flag(sub)
         sub.add_argument("--keep-stack", action="store_true", help="leave a stack the runner started running")
         sub.add_argument("--no-progress", action="store_true", help="no progress bar (logs, CI)")
         sub.add_argument("--strict", action="store_true",
@@ -100,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "reset":
             from experiments.reset import main as reset
 
-            return reset(args.project)
+            return reset(args.project, _engine(args))
         if args.command == "validate":
             return _validate(args)
         if args.command == "export":
@@ -172,7 +174,7 @@ def _demo(scenario, args) -> int:
     from experiments.stack import Stack, StackError
 
     try:
-        stack = Stack(args.project)
+        stack = Stack(args.project, _engine(args))
         stack.ensure_up(start=not args.no_start)
         return run_demo(scenario, stack, args.results, once=args.once)
     except StackError as exc:
@@ -190,7 +192,7 @@ def _run(scenarios, args, runs: int) -> int:
     from experiments.summary import write_summary
 
     try:
-        stack = Stack(args.project)
+        stack = Stack(args.project, _engine(args))
         stack.ensure_up(start=not args.no_start)
     except StackError as exc:
         print(f"experiments: {exc}", file=sys.stderr)
@@ -331,6 +333,16 @@ def _validate(args) -> int:
         if scenarios:
             print(f"ok: {path}")
     return code
+
+
+def _add_swarm_flag(parser) -> None:
+    parser.add_argument("--swarm", action="store_true",
+                        help="the stack runs (or is started) as a Swarm stack (make swarm-up); "
+                             "default: whichever of Compose and Swarm runs it")
+
+
+def _engine(args) -> str | None:
+    return "swarm" if getattr(args, "swarm", False) else None
 
 
 def _time_scale(text: str) -> float:

@@ -28,6 +28,9 @@ def add_map_command(commands, time_scale) -> None:
     maps.add_argument("--no-start", action="store_true",
                       help="fail if the stack is not up instead of starting it")
     maps.add_argument("--keep-stack", action="store_true", help="leave a stack the runner started running")
+    maps.add_argument("--swarm", action="store_true",
+                      help="the stack runs (or is started) as a Swarm stack (make swarm-up); "
+                           "default: whichever of Compose and Swarm runs it")
     maps.add_argument("--no-progress", action="store_true", help="a line per run instead of a bar (logs, CI)")
     maps.add_argument("--min-agreement", type=float, default=None,
                       help="fail when the model agrees with fewer than this share of the cells off the "
@@ -85,7 +88,7 @@ def run_maps(args) -> int:
             print(f"experiments: {problem}", file=sys.stderr)
         return EXIT_BAD_INPUT
     try:
-        stack = Stack(args.project)
+        stack = Stack(args.project, "swarm" if args.swarm else None)
         stack.ensure_up(start=not args.no_start)
     except StackError as exc:
         print(f"experiments: {exc}", file=sys.stderr)

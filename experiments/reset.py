@@ -153,7 +153,7 @@ def _client_notes(definition: StackDefinition, loadgen) -> list[str]:
     return notes
 
 
-def main(project: str | None) -> int:
+def main(project: str | None, engine: str | None = None) -> int:
     """The command: 0 when everything is back (or was), 3 when something could not be put back
     or the stack is not there, 2 when the stack's files cannot be read."""
     import sys
@@ -169,7 +169,7 @@ def main(project: str | None) -> int:
         print(f"experiments: reset: {exc}", file=sys.stderr)
         return 2
     try:
-        stack = Stack(project)
+        stack = Stack(project, engine)
         stack.ensure_up(start=False)  # a stack that is not up has nothing live to put back
         outcome = reset_stack(definition, *_clients(Lab(stack)))
     except StackError as exc:

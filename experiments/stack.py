@@ -1,9 +1,12 @@
 """The running stack, seen through the Docker SDK: is it up and healthy, where are its
 published ports, and a way to call the services' admin APIs, which are not published.
 
-Starting uses the same script as ``make up`` (tools/up.sh: Compose v2 or v1, Grafana left
-out where it cannot run); the SDK then confirms every container is healthy. A stack the
-runner started, the runner removes.
+The stack runs on Compose (``make up``) or as a Swarm stack (``make swarm-up``, swarm/): the
+engine is named (``--swarm``) or found (a Compose project's containers, else a Swarm stack's
+services, of that name). Starting uses the same script as the make target (tools/up.sh or
+swarm/up.sh); the SDK then confirms every container is healthy. A stack the runner started,
+the runner removes. On Swarm the runner sees the tasks on its own node: the stack places all
+but the client workers on a manager, which is where the runner runs (docs/past-one-machine.md).
 """
 
 from __future__ import annotations
@@ -19,6 +22,9 @@ from stormlab_common.compose import ComposeMissing, compose_command, compose_env
 
 ROOT = Path(__file__).resolve().parents[1]
 REQUIRED = ("api", "dns", "kv", "monitoring", "proxy", "loadgen", "loadgen-worker", "prometheus")
+COMPOSE, SWARM = "compose", "swarm"
+STARTERS = {COMPOSE: ("tools/up.sh",), SWARM: ("swarm/up.sh",)}
+STOPPERS = {SWARM: ("swarm/down.sh",)}
 
 # Runs inside a service container: one HTTP call to its own admin API, the answer as JSON.
 _CALL = """
@@ -42,7 +48,8 @@ HEALTH_POLL_SECONDS = 1.0
 
 
 class Stack:
-    def __init__(self, project: str | None = None):
+    def __init__(self, project: str | None = None, engine: str | None = None):
+        """``engine``: COMPOSE or SWARM; None finds it from what runs under ``project``."""
         import docker  # the runner's dependency only; imported when a stack is used
 
         self.project = project or os.environ.get("COMPOSE_PROJECT_NAME", "stormlab")
@@ -51,17 +58,29 @@ class Stack:
             self.docker.ping()
         except docker.errors.DockerException as exc:
             raise StackError(f"cannot reach the Docker Engine ({exc}); is it running?") from None
+        if engine not in (None, COMPOSE, SWARM):
+            raise StackError(f"engine must be {COMPOSE!r} or {SWARM!r}, not {engine!r}")
+        self.engine = engine or self._running_engine()
         self.started_here = False
 
+    def _running_engine(self) -> str:
+        """Compose if the project has containers, Swarm if a stack of that name has services."""
+        compose_label = f"com.docker.compose.project={self.project}"
+        if self.docker.containers.list(all=True, filters={"label": compose_label}):
+            return COMPOSE
+        manager = self.docker.info().get("Swarm", {}).get("ControlAvailable")
+        stack_label = f"com.docker.stack.namespace={self.project}"
+        if manager and self.docker.services.list(filters={"label": stack_label}):
+            return SWARM
+        return COMPOSE
+
     def containers(self, service: str) -> list:
-        return self.docker.containers.list(
-            filters={
-                "label": [
-                    f"com.docker.compose.project={self.project}",
-                    f"com.docker.compose.service={service}",
-                ]
-            }
-        )
+        if self.engine == SWARM:
+            labels = [f"com.docker.stack.namespace={self.project}",
+                      f"com.docker.swarm.service.name={self.project}_{service}"]
+        else:
+            labels = [f"com.docker.compose.project={self.project}", f"com.docker.compose.service={service}"]
+        return self.docker.containers.list(filters={"label": labels})
 
     def problems(self) -> list[str]:
         """Why the stack is not ready: missing or unhealthy services; empty when it is."""
@@ -86,7 +105,7 @@ class Stack:
         running = [s for s in REQUIRED if self.containers(s)]
         env = {**os.environ, "COMPOSE_PROJECT_NAME": self.project}
         done = subprocess.run(
-            [str(ROOT / "tools/up.sh")],
+            [str(ROOT / script) for script in STARTERS[self.engine]],
             cwd=ROOT,
             env=env,
             capture_output=True,
@@ -108,6 +127,10 @@ class Stack:
              timed_out=unhealthy)
 
     def down(self) -> None:
+        if self.engine == SWARM:  # the stack, its networks and volumes, and a swarm it made
+            subprocess.run([str(ROOT / script) for script in STOPPERS[SWARM]], cwd=ROOT, capture_output=True,
+                           env={**os.environ, "COMPOSE_PROJECT_NAME": self.project}, timeout=300)
+            return
         # over the files it was started with (tools/up.sh), so what they add is removed too
         env = compose_environment({**os.environ, "COMPOSE_PROJECT_NAME": self.project})
         try:

@@ -3,7 +3,7 @@
     .venv/bin/python -m services.scaling --service kv --replicas 3
 
 1. scales the compose service to N replicas (``compose up --scale``, existing replicas
-   left running);
+   left running; on a Swarm stack of that name, ``docker service scale``);
 2. waits until every replica is healthy;
 3. announces the new membership (every replica's id and address on the main network) to
    the ``dns`` replicas, which bump its version; clients polling
@@ -54,18 +54,34 @@ def _compose() -> list[str]:
         raise SystemExit(f"scaling: {exc}") from None
 
 
-def scale(project: str, service: str, replicas: int) -> None:
+def on_swarm(client, project: str) -> bool:
+    """Whether ``project`` runs as a Swarm stack (make swarm-up) rather than a Compose project."""
+    if client.containers.list(all=True, filters={"label": f"com.docker.compose.project={project}"}):
+        return False
+    if not client.info().get("Swarm", {}).get("ControlAvailable"):
+        return False
+    return bool(client.services.list(filters={"label": f"com.docker.stack.namespace={project}"}))
+
+
+def scale(project: str, service: str, replicas: int, swarm: bool = False) -> None:
     env = {**os.environ, "COMPOSE_PROJECT_NAME": project}
-    done = subprocess.run([*_compose(), "up", "-d", "--no-deps", "--no-recreate",
-                           "--scale", f"{service}={replicas}", service],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    if swarm:
+        command = ["docker", "service", "scale", "--detach", f"{project}_{service}={replicas}"]
+    else:
+        command = [*_compose(), "up", "-d", "--no-deps", "--no-recreate", "--scale", f"{service}={replicas}",
+                   service]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     if done.returncode != 0:
-        raise SystemExit(f"scaling: compose failed:\n{done.stdout}{done.stderr}")
+        raise SystemExit(f"scaling: {'docker service scale' if swarm else 'compose'} failed:\n"
+                         f"{done.stdout}{done.stderr}")
 
 
 def replicas_of(client, project: str, service: str) -> list:
-    return client.containers.list(filters={"label": [f"com.docker.compose.project={project}",
-                                                     f"com.docker.compose.service={service}"]})
+    """The running replicas, of a Compose project or (none there) of a Swarm stack's service."""
+    return (client.containers.list(filters={"label": [f"com.docker.compose.project={project}",
+                                                      f"com.docker.compose.service={service}"]})
+            or client.containers.list(filters={"label": [f"com.docker.stack.namespace={project}",
+                                                         f"com.docker.swarm.service.name={project}_{service}"]}))
 
 
 def health_of(client, project: str, service: str, replicas: int | None) -> tuple[list, list[str], bool]:
@@ -151,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
     before = None
     if args.replicas is not None:
         before = len(replicas_of(client, args.project, args.service))
-        scale(args.project, args.service, args.replicas)
+        scale(args.project, args.service, args.replicas, swarm=on_swarm(client, args.project))
     containers = wait_healthy(client, args.project, args.service, args.replicas, args.timeout)
     answers = announce(client, args.project, args.dns_service, args.service,
                        endpoints_of(containers, f"{args.project}_main"))

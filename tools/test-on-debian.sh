@@ -5,7 +5,8 @@
 # that the code runs on both. What runs only on the host, from the virtualenv, never in an
 # image, is left out: the experiment runner (experiments/: it needs the Docker SDK, matplotlib,
 # markdown), the model it imports (model/), the benchmarks, the dashboards' builder, the Chaos
-# Toolkit extension and the docs' checks. Extra arguments go to pytest.
+# Toolkit extension, the Swarm stack file and scripts (swarm/) and the docs' checks. Extra
+# arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . tools/lib.sh
@@ -18,4 +19,4 @@ docker run --rm --network none --user "$(id -u):$(id -g)" \
     --ignore-glob='tests/unit/test_experiments_*' --ignore-glob='tests/unit/test_model_*' \
     --ignore-glob='tests/unit/test_benchmarks_*' --ignore-glob='tests/unit/test_device_bench*' \
     --ignore-glob='tests/unit/test_grafana_*' --ignore-glob='tests/unit/test_chaostoolkit_*' \
-    --ignore-glob='tests/unit/test_docs_*' "$@"
+    --ignore-glob='tests/unit/test_docs_*' --ignore-glob='tests/unit/test_swarm_*' "$@"

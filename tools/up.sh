@@ -5,6 +5,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . tools/lib.sh
 
+# The same stack may be up as a Swarm stack (make swarm-up): then it is up, on the same ports.
+if [ "$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null)" = true ] \
+        && [ -n "$(docker service ls -q --filter "label=com.docker.stack.namespace=$COMPOSE_PROJECT_NAME")" ]; then
+    log "the stack $COMPOSE_PROJECT_NAME is up as a Swarm stack (make swarm-up): using it; make swarm-down, then make up, to run it on Compose instead"
+    exit 0
+fi
+
 services=$($COMPOSE config --services)
 if ! have_image "$(image_name grafana)"; then
     services=$(grep -vx grafana <<<"$services")

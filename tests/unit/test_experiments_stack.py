@@ -43,7 +43,7 @@ def test_a_call_that_could_not_be_made_says_what_the_container_printed(code, tex
 def bare_stack(problems, monkeypatch, containers=()):
     """A Stack that never touches Docker: ``problems`` answers one list per call."""
     stack = Stack.__new__(Stack)
-    stack.project, stack.started_here = "fake", False
+    stack.project, stack.started_here, stack.engine = "fake", False, stack_module.COMPOSE
     answers = iter(problems)
     stack.problems = lambda: next(answers)
     stack.containers = lambda service: list(containers)
@@ -82,3 +82,51 @@ def test_replica_endpoints_are_their_hostnames_and_main_network_addresses(monkey
     stack = bare_stack([], monkeypatch, [container("a1", "10.0.0.5"), container("a2", "10.0.0.6")])
     assert stack.replica_endpoints("api") == [{"replica": "a1", "address": "10.0.0.5:8080"},
                                               {"replica": "a2", "address": "10.0.0.6:8080"}]
+
+
+class FakeDocker:
+    """What the engine detection and the container lookup ask of the Docker SDK."""
+
+    def __init__(self, compose_containers=(), swarm_services=(), manager=True):
+        self.asked = []
+        self._compose, self._swarm, self._manager = list(compose_containers), list(swarm_services), manager
+        self.containers = SimpleNamespace(list=self._containers)
+        self.services = SimpleNamespace(list=lambda filters: self._swarm)
+
+    def _containers(self, all=False, filters=None):
+        self.asked.append(filters["label"])
+        return self._compose if "com.docker.compose.project=lab" in str(filters["label"]) else []
+
+    def info(self):
+        return {"Swarm": {"ControlAvailable": self._manager}}
+
+
+def detected(docker_client, engine=None) -> Stack:
+    stack = Stack.__new__(Stack)
+    stack.project, stack.docker = "lab", docker_client
+    stack.engine = engine or stack._running_engine()
+    return stack
+
+
+@pytest.mark.parametrize(("client", "engine"), [
+    (FakeDocker(compose_containers=["c"]), stack_module.COMPOSE),
+    (FakeDocker(swarm_services=["lab_api"]), stack_module.SWARM),
+    (FakeDocker(swarm_services=["lab_api"], manager=False), stack_module.COMPOSE),  # a worker node sees none
+    (FakeDocker(), stack_module.COMPOSE),  # nothing runs: started on Compose unless --swarm
+])
+def test_the_engine_is_found_from_what_runs_under_the_project(client, engine):
+    assert detected(client).engine == engine
+
+
+def test_on_swarm_a_services_containers_are_its_tasks():
+    client = FakeDocker()
+    detected(client, stack_module.SWARM).containers("proxy")
+    assert client.asked[-1] == ["com.docker.stack.namespace=lab", "com.docker.swarm.service.name=lab_proxy"]
+
+
+def test_an_unknown_engine_is_refused(monkeypatch):
+    import docker
+
+    monkeypatch.setattr(docker, "from_env", lambda: SimpleNamespace(ping=lambda: True))
+    with pytest.raises(StackError, match="engine must be 'compose' or 'swarm', not 'k8s'"):
+        Stack("lab", engine="k8s")
