@@ -15,7 +15,7 @@ image=$(build_offline_base pytest ${TEST_BASE_LISTS//,/ })  # CI built it with t
 log "unit tests on Debian's versions ($image)"
 docker run --rm --network none --user "$(id -u):$(id -g)" \
     -e PYTHONDONTWRITEBYTECODE=1 -e HOME=/tmp -v "$PWD:/src:ro" -w /src "$image" \
-    python3 -m pytest tests/unit -p no:cacheprovider -q \
+    python3 -m pytest tests/unit -p no:cacheprovider -q -n "${UNIT_WORKERS:-auto}" \
     --ignore-glob='tests/unit/test_experiments_*' --ignore-glob='tests/unit/test_model_*' \
     --ignore-glob='tests/unit/test_benchmarks_*' --ignore-glob='tests/unit/test_device_bench*' \
     --ignore-glob='tests/unit/test_grafana_*' --ignore-glob='tests/unit/test_chaostoolkit_*' \

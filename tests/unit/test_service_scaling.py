@@ -75,23 +75,37 @@ class Replica:
 
 
 class Docker:
-    def __init__(self, answer):
+    """Replicas of a Compose project, or (``swarm``) the tasks of a Swarm stack of that name."""
+
+    def __init__(self, answer, swarm=False):
         self.replicas = {"kv": [Replica("kv-1", "10.0.0.2")], "dns": [Replica("dns-1", "10.0.0.9", answer)]}
         self.containers = self
+        self.swarm = swarm
+        self.services = types.SimpleNamespace(list=lambda filters: ["p_kv", "p_dns"] if swarm else [])
 
-    def list(self, filters):
-        service = next(label.split("=", 1)[1] for label in filters["label"] if "compose.service=" in label)
-        return self.replicas[service]
+    def info(self):
+        return {"Swarm": {"ControlAvailable": self.swarm}}
+
+    def list(self, filters, all=False):
+        labels = [filters["label"]] if isinstance(filters["label"], str) else filters["label"]
+        if self.swarm == any("compose" in label for label in labels):
+            return []  # the other engine's labels: nothing there
+        named = [label.split("=", 1)[1] for label in labels if "service=" in label or "service.name=" in label]
+        if not named:
+            return [replica for replicas in self.replicas.values() for replica in replicas]
+        return self.replicas[named[0].removeprefix("p_")]
 
 
 @pytest.fixture
 def docker(monkeypatch):
     """The Docker SDK the trigger imports when it runs, and compose's scaling, both on paper."""
-    def make(answer):
-        engine = Docker(answer)
+    def make(answer, swarm=False):
+        engine = Docker(answer, swarm)
+        engine.scaled_on_swarm = None
         monkeypatch.setitem(sys.modules, "docker", types.SimpleNamespace(from_env=lambda: engine))
 
-        def scale(project, service, replicas):
+        def scale(project, service, replicas, swarm=False):
+            engine.scaled_on_swarm = swarm
             engine.replicas[service] = [Replica(f"{service}-{n}", f"10.0.0.{n + 1}") for n in range(1, replicas + 1)]
 
         monkeypatch.setattr(scaling, "scale", scale)
@@ -125,3 +139,17 @@ def test_an_announcement_that_changes_nothing_says_so(docker, capsys):
     assert capsys.readouterr().out == (
         "scaling: kv runs 1 replica, healthy; its membership is unchanged (version 3, the same 1 endpoint), so "
         "1 dns replica kept it and the clients keep their connections.\n")
+
+
+def test_on_a_swarm_stack_the_trigger_scales_the_swarm_service_and_announces_its_tasks(docker, capsys):
+    engine = docker(ANSWER, swarm=True)
+    assert scaling.main(["--service", "kv", "--replicas", "2", "--project", "p"]) == 0
+    assert engine.scaled_on_swarm is True
+    assert [e["replica"] for e in engine.replicas["dns"][0].announced[-1]["endpoints"]] == ["kv-1", "kv-2"]
+    assert capsys.readouterr().out.startswith("scaling: scaled kv from 1 to 2 replicas, all healthy")
+
+
+def test_on_compose_the_trigger_scales_with_compose(docker, capsys):
+    engine = docker(ANSWER)
+    assert scaling.main(["--service", "kv", "--replicas", "2", "--project", "p"]) == 0
+    assert engine.scaled_on_swarm is False
