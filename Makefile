@@ -27,7 +27,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help venv images up down ps logs demo reset traffic test test-unit test-kernel test-integration test-experiments cross-check hysteresis map experiment require-exp experiments validate fuzz-apis test-debian test-rules lint check-config bench-startup bench-proxy bench-device bench-services bench-clients profile trigger own-service chaos swarm-up swarm-down swarm-config test-swarm clean
+.PHONY: help venv images up down ps logs demo reset traffic test test-unit test-kernel test-integration test-experiments cross-check hysteresis map experiment require-exp experiments validate fuzz-apis test-debian test-rules lint check-config bench-startup bench-proxy bench-device bench-services bench-clients profile trigger own-service chaos swarm-up swarm-down swarm-config test-swarm worker worker-down clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -162,6 +162,15 @@ swarm-down: ## remove the Swarm stack (services, networks, volumes) and a swarm 
 
 swarm-config: venv ## print the Swarm stack file swarm-up deploys, made from the Compose definitions
 	@$(COMPOSE) config | $(PY) -m swarm.stack_file
+
+# Load-generator workers on this host for a stack's master elsewhere (docs/remote-workers.md):
+# that stack publishes its master and its device's links with docker-compose.remote-workers.yml.
+# DEVICE_HOST, not DEVICE: DEVICE picks this Makefile's device (proxy or kernel).
+worker: ## load-generator workers here for a master elsewhere: MASTER=host[:port] [DEVICE_HOST=host] [WORKERS=n] [ADVERTISE=host[:port]]
+	@tools/worker.sh up --master "$(MASTER)" $(if $(DEVICE_HOST),--device-host "$(DEVICE_HOST)") $(if $(WORKERS),--workers "$(WORKERS)") $(if $(ADVERTISE),--advertise "$(ADVERTISE)")
+
+worker-down: ## stop and remove the workers `make worker` started on this host
+	@tools/worker.sh down
 
 test-swarm: venv images ## the Swarm stack: up, isolation, scraping, retry-storm and retry-budget verdicts, down leaving nothing
 	$(PY) -m pytest tests/swarm $(PYTEST_ARGS)

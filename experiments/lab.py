@@ -159,6 +159,10 @@ class Lab:
         self.loadgen.stop()
         self._count = 0
 
+    def worker_count(self) -> int:
+        """The load generator's workers running the clients, wherever they run."""
+        return self.loadgen.worker_count()
+
     def clients_stopped(self) -> bool:
         return self.loadgen.stopped()
 

@@ -125,6 +125,7 @@ def run_facts(record: RunRecord) -> str:
     rows = [["scenario file", cell(record.scenario.file)],
             ["seed", cell(record.seed)],
             ["time scale", cell(f"{record.time_scale:g}")],
+            ["load generator workers", cell(record.workers)],
             ["stormlab", cell(versions.stormlab)],
             ["python", cell(versions.python)],
             ["images", cell(images)],

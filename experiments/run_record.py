@@ -226,6 +226,10 @@ class RunRecord:
         "the device between the networks the run crossed: the proxy (proxy/, user space) or the kernel "
         "device (router/); a knob the kernel lacks is left out and named in notes"))] = "proxy"
     error: Annotated[str | None, Meta(description="why the run did not complete")] = None
+    workers: Annotated[int | None, Meta(ge=0, description=(
+        "the load generator's workers running the clients just before the timeline started, as its "
+        "master counted them (GET /stormlab/workers): the stack's own and any on other hosts; null: not "
+        "recorded"))] = None
     ended_at: UtcTime | None = None
     timeline: tuple[ExecutedEvent, ...] = ()
     windows: Annotated[dict[str, Window], Meta(description=(

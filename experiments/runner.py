@@ -65,6 +65,7 @@ def run_scenario(
     try:
         _drain(lab, say)
         _apply_settings(scenario, lab)
+        record = replace(record, workers=_worker_count(lab, notes))
         events = plan_events(scenario, lab)
         if narrator is not None:  # the live demo's voice (experiments/narration.py)
             narrator.wrap(events)
@@ -136,6 +137,16 @@ def _apply_settings(scenario: Scenario, lab: Lab) -> None:
     if own is not None:
         await_healthy(lab.stack, own)
     lab.configure_clients(scenario.client_config, scenario.seed)
+
+
+def _worker_count(lab: Lab, notes: list[str]) -> int | None:
+    """How many workers run the clients (they may run on other hosts, docs/remote-workers.md);
+    one the master cannot tell is a note, not a failed run."""
+    try:
+        return lab.worker_count()
+    except Exception as exc:
+        notes.append(f"load generator's workers not counted: {type(exc).__name__}: {exc}")
+        return None
 
 
 def _with_timeline(record: RunRecord, executed: list[dict], notes: list[str]) -> RunRecord:

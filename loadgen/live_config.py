@@ -5,7 +5,8 @@ changes.
 Each change replaces the patch whole, so the same change sent twice gives the same config and
 ``{}`` gives the base back. A patch is checked as fully as the config file, by the contract's
 rules (stormlab_common/contracts/loadgen_patch.py), which also refuse a change to the few keys
-read once at start.
+read once at start. A worker that reaches the device at a host of its own (loadgen/device_host.py)
+runs every config, base and patched, with its targets at that host.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Mapping
 
+from loadgen.device_host import on_device
 from stormlab_common.config import ConfigError
 from stormlab_common.contracts.loadgen import LoadgenConfig, parse_config
 from stormlab_common.contracts.loadgen_patch import patch_is_well_formed, patched_config
@@ -31,10 +33,12 @@ class PatchRefused(ConfigError):
 
 
 class LiveConfig:
-    def __init__(self, base: Mapping):
-        """``base``: the config data as loaded (loadgen.config.load_base); ConfigError if bad."""
+    def __init__(self, base: Mapping, device_host: str | None = None):
+        """``base``: the config data as loaded (loadgen.config.load_base); ConfigError if bad.
+        ``device_host``: the host this process reaches every target at (None: as configured)."""
         self.base = copy.deepcopy(dict(base))
-        self.base_config = parse_config(self.base)
+        self._device_host = device_host
+        self.base_config = on_device(parse_config(self.base), device_host)
         self.patch: dict = {}
         self.generation = 0
         self.config = self.base_config  # the effective config: the base with the patch
@@ -47,9 +51,10 @@ class LiveConfig:
     def check(self, patch) -> LoadgenConfig:
         """The config ``patch`` makes of the base; PatchRefused names every problem."""
         try:
-            return patched_config(self.base, patch, SOURCE)
+            config = patched_config(self.base, patch, SOURCE)
         except ConfigError as exc:
             raise PatchRefused(exc.problems, malformed=not patch_is_well_formed(patch)) from None
+        return on_device(config, self._device_host)
 
     def replace(self, patch) -> LoadgenConfig:
         """The master's change: the next generation (nothing changes if the patch is bad)."""

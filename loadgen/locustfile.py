@@ -5,7 +5,8 @@ compose stack runs it): every process that runs clients exports its own client m
 ``metrics_port``, and Prometheus adds them up; the master runs none. The master (or the one
 local process) also serves the live config API on locust's web port, and carries each change
 to the workers; and serves when the clients sent their attempts, which each worker ships to
-it; and the OpenAPI document of both. See docs/clients.md.
+it; and which workers are connected, where each advertised its metrics (a worker on another
+host, docs/remote-workers.md); and the OpenAPI document of all three. See docs/clients.md.
 """
 
 from __future__ import annotations
@@ -21,18 +22,29 @@ from locust import LoadTestShape, events  # first: locust's gevent patching must
 from locust.runners import MasterRunner, WorkerRunner
 from prometheus_client import CollectorRegistry, start_http_server
 
-from loadgen import attempts_api, config_sync, control_api, http_guard, openapi, timeline_sync
+from loadgen import (
+    attempts_api,
+    config_sync,
+    control_api,
+    http_guard,
+    openapi,
+    timeline_sync,
+    worker_announce,
+    workers_api,
+)
 from loadgen.attempt_timeline import AttemptTimeline
 from loadgen.client import InternalClient
-from loadgen.config import load_base
+from loadgen.config import load_base, load_placement
 from loadgen.live_config import LiveConfig
 from loadgen.runtime import Runtime
+from loadgen.worker_registry import WorkerRegistry
 from stormlab_common.config import ConfigError
 
 log = logging.getLogger("loadgen")
 
 try:
-    LIVE = LiveConfig(load_base())
+    PLACEMENT = load_placement()  # where this process stands: the device as it reaches it, its metrics
+    LIVE = LiveConfig(load_base(), device_host=PLACEMENT.device_host)
 except ConfigError as exc:
     print(f"loadgen: {exc}", file=sys.stderr)
     sys.exit(2)
@@ -62,11 +74,21 @@ def set_up(environment, **_kwargs):
     if not isinstance(runner, WorkerRunner):
         _serve_live_config(environment)
         _serve_attempt_timeline(environment, timeline)
+        _serve_workers(environment)
         _serve_api_document(environment)
     if isinstance(runner, MasterRunner):
         return  # the master only coordinates; its workers run the clients and export metrics
     if isinstance(runner, WorkerRunner):
         timeline_sync.Worker(runner, timeline).start()
+    # Only a worker placed elsewhere (tools/worker.sh sets both) stops when its master goes
+    # silent: the stack's own workers stop with the stack, and on a machine loaded by a storm a
+    # late answer must not end a worker in the middle of a run.
+    placed_elsewhere = PLACEMENT.metrics_advertise is not None or PLACEMENT.device_host is not None
+    worker_announce.Worker(runner, PLACEMENT.metrics_advertise,
+                           watch_master=isinstance(runner, WorkerRunner) and placed_elsewhere).start()
+    if PLACEMENT.device_host is not None:
+        log.info("reaching the device at %s: targets %s", PLACEMENT.device_host,
+                 ", ".join(f"{name} {url}" for name, url in CONFIG.target_urls.items()))
 
     def locust_stats(name, call, attempt, sent):
         environment.events.request.fire(
@@ -110,6 +132,19 @@ def _serve_attempt_timeline(environment, timeline: AttemptTimeline):
     if web_ui is not None:
         attempts_api.add_routes(web_ui.app, timeline, master.shipped,
                                 protect=getattr(web_ui, "auth_required_if_enabled", lambda view: view))
+
+
+def _serve_workers(environment):
+    """The master's part (a local runner's too): who runs the clients, where to scrape each."""
+    runner = environment.runner
+    distributed = isinstance(runner, MasterRunner)
+    connected = (lambda: list(runner.clients)) if distributed else None
+    registry = WorkerRegistry(clock=time.time)
+    worker_announce.Master(runner, registry, connected)
+    web_ui = environment.web_ui
+    if web_ui is not None:
+        workers_api.add_routes(web_ui.app, registry, connected or (lambda: ["local"]),
+                               protect=getattr(web_ui, "auth_required_if_enabled", lambda view: view))
 
 
 def _serve_api_document(environment):

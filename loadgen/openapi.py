@@ -11,6 +11,8 @@ from functools import cache
 from flask import Flask
 
 from loadgen.http_guard import EXPECTED_BODY, JSON_TYPES, MAX_BODY_BYTES, MAX_DEPTH, json_view
+from loadgen.workers_api import HTTP_SD_PATH, WORKER_LABEL
+from loadgen.workers_api import PATH as WORKERS_PATH
 from stormlab_common.contracts.loadgen import LoadgenConfig
 from stormlab_common.contracts.loadgen_patch import FIXED_KEYS, config_patch_schema
 from stormlab_common.model import schema_of
@@ -45,6 +47,28 @@ ATTEMPTS = {"type": "object", "additionalProperties": False,
                 "slots": {"type": "array", "items": SLOT,
                           "description": "every slot from the one holding since to the last one starting "
                                          "before until, oldest first, zeros included"}}}
+
+ADDRESS = {"type": "string", "pattern": "^[A-Za-z0-9._-]+:[0-9]{1,5}$",
+           "description": "host:port, where Prometheus scrapes the worker's client metrics"}
+WORKER = {"type": "object", "additionalProperties": False, "required": ["id", "metrics", "last_seen"],
+          "properties": {
+              "id": {"type": "string", "description": "locust's worker id (local: a local run)"},
+              "metrics": {"oneOf": [ADDRESS, {"type": "null"}],
+                          "description": "the address it advertised (null: none; the stack's own workers are "
+                                         "found by DNS)"},
+              "last_seen": {"type": ["number", "null"],
+                            "description": "unix seconds of its last announcement (null: not yet)"}}}
+WORKERS = {"type": "object", "additionalProperties": False, "required": ["count", "workers"],
+           "properties": {"count": {"type": "integer", "minimum": 0, "description": "the workers connected"},
+                          "workers": {"type": "array", "items": WORKER}}}
+TARGET_GROUP = {"type": "object", "additionalProperties": False, "required": ["targets", "labels"],
+                "properties": {
+                    "targets": {"type": "array", "items": ADDRESS, "minItems": 1, "maxItems": 1},
+                    "labels": {"type": "object", "additionalProperties": False, "required": [WORKER_LABEL],
+                               "properties": {WORKER_LABEL: {"type": "string"}}}}}
+HTTP_SD = {"type": "array", "items": TARGET_GROUP,
+           "description": "a Prometheus HTTP service discovery document: one target group per worker that "
+                          "advertised its metrics, [] when none did"}
 
 
 PATCH_EXAMPLES = {
@@ -109,18 +133,28 @@ def openapi_document() -> dict:
                                  "409": f"since is older than the {KEEP_SECONDS} s kept",
                                  "422": f"until not after since, more than {KEEP_SECONDS} s after it, or "
                                         "beyond what a number can be"})}
+    workers = {"operationId": "getWorkers",
+               "summary": "the connected workers: each one's id, metrics address, last announcement",
+               "responses": _answers(_ref("Workers"))}
+    http_sd = {"operationId": "getWorkersHttpSd",
+               "summary": "the advertised metrics addresses, for Prometheus's HTTP service discovery",
+               "responses": _answers(_ref("HttpSd"))}
     schemas = {"LoadgenConfig": copy.deepcopy(schema_of(LoadgenConfig)),
                "ConfigPatch": copy.deepcopy(config_patch_schema()),
-               "ConfigState": STATE, "Attempts": ATTEMPTS, "Error": ERROR}
+               "ConfigState": STATE, "Attempts": ATTEMPTS, "Workers": WORKERS, "HttpSd": HTTP_SD,
+               "Error": ERROR}
     return {
         "openapi": "3.1.0",
         "info": {"title": "stormlab load generator", "version": "1",
-                 "description": "The internal clients' live config and send times, on locust's web port "
-                                "(docs/clients.md). Every error is JSON: an unknown path under /stormlab/ "
-                                "answers 404, a method a path does not take 405 with Allow."},
+                 "description": "The internal clients' live config and send times, and the workers "
+                                "running them, on locust's web port (docs/clients.md, "
+                                "docs/remote-workers.md). Every error is JSON: an unknown path under "
+                                "/stormlab/ answers 404, a method a path does not take 405 with Allow."},
         "paths": {
             "/stormlab/config": {"get": get, "put": put},
             "/stormlab/attempts": {"get": attempts},
+            WORKERS_PATH: {"get": workers},
+            HTTP_SD_PATH: {"get": http_sd},
             PATH: {"get": {"operationId": "getOpenapi", "summary": "this document",
                            "responses": {"200": {"description": "the OpenAPI 3.1 document",
                                                  **_json({"type": "object"})}}}},

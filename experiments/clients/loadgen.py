@@ -9,6 +9,7 @@ from experiments.waiting import poll
 
 CONFIG = "/stormlab/config"
 ATTEMPTS = "/stormlab/attempts"
+WORKERS = "/stormlab/workers"
 CONFIG_TIMEOUT = 20.0
 CONFIG_POLL = 0.2
 ATTEMPTS_TIMEOUT = 10.0
@@ -39,6 +40,11 @@ class LoadgenClient(JsonApi):
     def stopped(self) -> bool:
         stats = self.stats()
         return stats.get("state") in ("ready", "stopped") and not stats.get("user_count")
+
+    def worker_count(self) -> int:
+        """How many workers run the clients, as the master counts them (docs/remote-workers.md):
+        the stack's own and those on other hosts alike."""
+        return self.call("GET", WORKERS)["count"]
 
     def config(self) -> dict:
         """The clients' live config: ``{"generation", "patch", "config", "workers"}``."""

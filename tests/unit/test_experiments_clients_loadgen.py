@@ -137,3 +137,11 @@ def test_attempts_never_complete_is_a_clear_error_in_time(fake):
     with pytest.raises(StackError, match=r"had not all reported .* after 0 s: \{'w1': 99.0\}"):
         LoadgenClient(fake.url).attempts(100.0, 112.5, timeout=0.3)
     assert 0.3 <= time.monotonic() - started < 0.3 + loadgen.ATTEMPTS_POLL + 2.0
+
+
+def test_worker_count_is_the_masters_count_of_its_workers_wherever_they_run(fake):
+    fake.on("GET", "/stormlab/workers", (200, {"count": 3, "workers": [
+        {"id": "in-stack", "metrics": None, "last_seen": 1.0},
+        {"id": "remote-0", "metrics": "192.168.1.31:9646", "last_seen": 1.0},
+        {"id": "remote-1", "metrics": "192.168.1.31:9647", "last_seen": None}]}))
+    assert LoadgenClient(fake.url).worker_count() == 3

@@ -97,7 +97,8 @@ async def the_api_answers_what_it_cannot_take_in_json(http, base):
     mode), not only on a bare Flask app as in test_loadgen_http_guard.py."""
     async with http.get(f"{base}/stormlab/openapi.json") as answer:
         assert answer.status == 200 and set((await answer.json())["paths"]) == {
-            "/stormlab/config", "/stormlab/attempts", "/stormlab/openapi.json"}
+            "/stormlab/config", "/stormlab/attempts", "/stormlab/openapi.json", "/stormlab/workers",
+            "/stormlab/workers/http-sd"}
     async with http.get(f"{base}/stormlab/nope") as answer:
         assert answer.status == 404 and answer.content_type == "application/json"
     async with http.post(f"{base}/stormlab/config", json={}) as answer:

@@ -7,10 +7,11 @@ import time
 import jsonschema
 from flask import Flask
 
-from loadgen import attempts_api, control_api, http_guard, openapi
+from loadgen import attempts_api, control_api, http_guard, openapi, workers_api
 from loadgen.attempt_timeline import AttemptTimeline
 from loadgen.config import load_base
 from loadgen.live_config import LiveConfig
+from loadgen.worker_registry import WorkerRegistry
 from stormlab_common.contracts.loadgen import LoadgenConfig
 from stormlab_common.contracts.loadgen_patch import config_patch_schema
 from stormlab_common.model import schema_of
@@ -23,6 +24,9 @@ def app():
     flask = Flask("test")
     control_api.add_routes(flask, live, lambda: None, lambda: {"w1": live.generation})
     attempts_api.add_routes(flask, AttemptTimeline(time.time), lambda: {"w1": None})
+    registry = WorkerRegistry(time.time)
+    registry.heard("w1", "10.0.0.2:9646")
+    workers_api.add_routes(flask, registry, lambda: ["w1", "w2"])
     openapi.add_routes(flask)
     http_guard.install(flask, lambda: DOCUMENT["paths"])
     return flask
@@ -41,7 +45,8 @@ def test_it_describes_exactly_the_stormlab_routes():
               if rule.rule.startswith("/stormlab/") for method in rule.methods - {"HEAD", "OPTIONS"}}
     described = {(path, method) for path, item in DOCUMENT["paths"].items() for method in item}
     assert served == described == {("/stormlab/config", "get"), ("/stormlab/config", "put"),
-                                   ("/stormlab/attempts", "get"), ("/stormlab/openapi.json", "get")}
+                                   ("/stormlab/attempts", "get"), ("/stormlab/openapi.json", "get"),
+                                   ("/stormlab/workers", "get"), ("/stormlab/workers/http-sd", "get")}
     assert DOCUMENT["openapi"].startswith("3.1")
 
 
@@ -70,6 +75,8 @@ def test_the_answers_fit_the_document():
     now = time.time()
     fits(client.get(f"/stormlab/attempts?since={now - 2}&until={now - 1}").get_json(), "Attempts")
     fits(client.get("/stormlab/attempts?since=1&until=0").get_json(), "Error")
+    fits(client.get("/stormlab/workers").get_json(), "Workers")
+    fits(client.get("/stormlab/workers/http-sd").get_json(), "HttpSd")
 
 
 def test_a_patch_the_document_allows_is_never_refused_as_malformed():
