@@ -11,6 +11,8 @@ cd "$(dirname "$0")/.."
 . tools/lib.sh
 
 stack=$COMPOSE_PROJECT_NAME
+[ "${STORMLAB_DEVICE:-proxy}" = kernel ] \
+    && die "the kernel device is not supported on Swarm (docs/past-one-machine.md, Limits): run it on Compose, make up DEVICE=kernel"
 timeout_seconds=${STORMLAB_UP_TIMEOUT:-180}
 python=${PY:-.venv/bin/python}
 [ -x "$python" ] || python=python3

@@ -22,13 +22,13 @@ esac
 """
 
 
-def run_script(tmp_path: Path, script: str, state: str) -> subprocess.CompletedProcess:
+def run_script(tmp_path: Path, script: str, state: str, **env: str) -> subprocess.CompletedProcess:
     bin_dir, calls = tmp_path / "bin", tmp_path / "calls"
     bin_dir.mkdir()
     fake = bin_dir / "docker"
     fake.write_text(FAKE_DOCKER.format(state=state, calls=calls))
     fake.chmod(0o755)
-    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "COMPOSE": "true"}
+    env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "COMPOSE": "true", **env}
     return subprocess.run([str(ROOT / script)], cwd=ROOT, env=env, capture_output=True, text=True, timeout=30)
 
 
@@ -54,3 +54,10 @@ def test_swarm_down_refuses_on_a_worker_node(tmp_path):
 def test_swarm_down_with_no_swarm_has_nothing_to_do(tmp_path):
     done = run_script(tmp_path, "swarm/down.sh", "inactive false")
     assert done.returncode == 0 and "nothing to remove" in done.stderr
+
+
+def test_swarm_up_refuses_the_kernel_device_saying_where_it_runs(tmp_path):
+    done = run_script(tmp_path, "swarm/up.sh", "inactive false x", STORMLAB_DEVICE="kernel")
+    assert done.returncode != 0 and "kernel device is not supported on Swarm" in done.stderr
+    assert "make up DEVICE=kernel" in done.stderr
+    assert not (tmp_path / "calls").exists()  # no swarm initialised
