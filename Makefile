@@ -27,7 +27,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help venv images up down ps logs demo reset traffic test test-unit test-kernel test-integration test-experiments cross-check hysteresis map experiment require-exp experiments validate fuzz-apis test-debian test-rules lint check-config bench-startup bench-proxy bench-device bench-services bench-clients profile trigger own-service chaos swarm-up swarm-down swarm-config test-swarm worker worker-down clean
+.PHONY: help venv images up down ps logs demo reset traffic test test-unit test-kernel test-integration test-experiments cross-check hysteresis map experiment require-exp experiments validate fuzz-apis test-debian test-rules lint check-config bench-startup bench-proxy bench-device bench-services bench-clients profile trigger own-service chaos swarm-up swarm-down swarm-config test-swarm worker worker-down bench-workers clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -168,6 +168,10 @@ swarm-config: venv ## print the Swarm stack file swarm-up deploys, made from the
 # DEVICE_HOST, not DEVICE: DEVICE picks this Makefile's device (proxy or kernel).
 worker: ## load-generator workers here for a master elsewhere: MASTER=host[:port] [DEVICE_HOST=host] [WORKERS=n] [ADVERTISE=host[:port]]
 	@tools/worker.sh up --master "$(MASTER)" $(if $(DEVICE_HOST),--device-host "$(DEVICE_HOST)") $(if $(WORKERS),--workers "$(WORKERS)") $(if $(ADVERTISE),--advertise "$(ADVERTISE)")
+
+# Root: a veth pair and a network namespace stand for another host (docs/remote-workers.md).
+bench-workers: venv images ## how the storm grows with workers: 1, 2 here, 1 here + 1 from another host (root; BENCH_ARGS="--seconds 5" to try)
+	$(PY) -m benchmarks.workers_bench $(BENCH_ARGS)
 
 worker-down: ## stop and remove the workers `make worker` started on this host
 	@tools/worker.sh down

@@ -80,9 +80,12 @@ class NginxOrigin(_Daemon):
     def missing() -> str | None:
         return None if shutil.which("nginx") else "nginx is not installed (apt-get install nginx-light)"
 
-    def __init__(self, cpus: set[int] | None = None, body: str = "ok"):
+    def __init__(self, cpus: set[int] | None = None, body: str = "ok", also_on: tuple[str, ...] = ()):
+        """``also_on``: addresses of this host it listens on besides loopback, on the same port
+        (where clients in other network namespaces reach it; its count is still read on loopback)."""
         self.dir = tempfile.mkdtemp(prefix="stormlab-origin-")
         port = free_port()
+        listens = "".join(f"\n    listen {address}:{port} backlog=4096 reuseport;" for address in also_on)
         conf = Path(self.dir, "nginx.conf")
         conf.write_text(f"""
 worker_processes 1;
@@ -95,7 +98,7 @@ http {{
   client_body_temp_path {self.dir}; proxy_temp_path {self.dir}; fastcgi_temp_path {self.dir};
   uwsgi_temp_path {self.dir}; scgi_temp_path {self.dir};
   server {{
-    listen 127.0.0.1:{port} backlog=4096 reuseport;
+    listen 127.0.0.1:{port} backlog=4096 reuseport;{listens}
     location / {{ return 200 "{body}"; }}
     location = {self.STATUS_PATH} {{ stub_status; }}
   }}
