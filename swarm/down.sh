@@ -50,6 +50,8 @@ if [ "$(docker node inspect --format "{{index .Spec.Labels \"$INITIALISED_LABEL\
     others=$(docker service ls -q | wc -l)
     if [ "$others" -eq 0 ]; then
         docker swarm leave --force >/dev/null
+        # the bridge `docker swarm init` made for the tasks' way out outlives the swarm
+        docker network rm docker_gwbridge >/dev/null 2>&1 || true
         log "left the single-node swarm make swarm-up had initialised"
     else
         log "the swarm make swarm-up initialised still runs $others other services: left in place"

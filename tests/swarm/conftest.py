@@ -30,6 +30,10 @@ class SwarmStack:
         self.env = {**os.environ, "COMPOSE_PROJECT_NAME": name, **dict.fromkeys(PUBLISHED_PORT_VARIABLES, "")}
         self.docker = docker.from_env()
         self.swarm_before = self.swarm_state()
+        self.networks_before = self.network_names()
+
+    def network_names(self) -> set[str]:
+        return {network.name for network in self.docker.networks.list()}
 
     def swarm_state(self) -> str:
         return self.docker.info()["Swarm"]["LocalNodeState"]

@@ -89,5 +89,7 @@ def test_swarm_down_leaves_nothing_behind(swarm_stack):
     done = swarm_stack.script("swarm/down.sh")
     assert done.returncode == 0, done.stderr
     assert swarm_stack.left_behind() == {"services": [], "containers": [], "networks": [], "volumes": []}
-    if swarm_stack.swarm_before == "inactive":  # swarm-up made a single-node swarm: it is gone again
+    if swarm_stack.swarm_before == "inactive":  # swarm-up made a single-node swarm: it is gone again,
         assert swarm_stack.swarm_state() == "inactive"
+        # with every network it made (its ingress, docker_gwbridge)
+        assert swarm_stack.network_names() - swarm_stack.networks_before == set()
