@@ -14,21 +14,10 @@ import urllib.request
 import pytest
 
 from tests.integration.conftest import wait_until
+from tests.integration.test_stack import PROBE  # the Compose isolation test's probe, run the same way
 from tests.swarm.conftest import ROOT
 
 pytestmark = pytest.mark.integration
-
-PROBE = """
-import json, urllib.request
-results = {{}}
-for url in {urls!r}:
-    try:
-        with urllib.request.urlopen(url, timeout=3) as r:
-            results[url] = [r.status, r.headers.get("X-Stormlab-Service")]
-    except Exception as exc:
-        results[url] = ["error", type(exc).__name__ + ": " + str(exc)]
-print(json.dumps(results))
-"""
 
 
 def test_clients_reach_services_only_through_the_device(swarm_stack):
