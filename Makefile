@@ -91,10 +91,10 @@ test-unit: venv ## unit tests (no Docker needed; UNIT_WORKERS=n workers, default
 test-kernel: venv ## the kernel device (router/) against the real kernel in network namespaces: root, ip and nft, no Docker
 	$(PY) -m pytest tests/kernel $(PYTEST_ARGS)
 
-# The API fuzzing runs here in its short form, 20 examples per operation (STORMLAB_FUZZ_EXAMPLES
+# The API fuzzing runs here in its short form, 10 examples per operation (STORMLAB_FUZZ_EXAMPLES
 # to change it); `make fuzz-apis` runs the components' own settings (50 or 100) for the figures.
 test-integration: venv images check-config ## start the real stacks (the proxy's, the kernel device's) in throwaway projects and test them
-	STORMLAB_FUZZ_EXAMPLES=$${STORMLAB_FUZZ_EXAMPLES:-20} $(PY) -m pytest tests/integration $(PYTEST_ARGS)
+	STORMLAB_FUZZ_EXAMPLES=$${STORMLAB_FUZZ_EXAMPLES:-10} $(PY) -m pytest tests/integration $(PYTEST_ARGS)
 
 validate: venv ## check scenarios offline against the components' own rules (EXP=name, default all); nothing starts
 	$(PY) -m experiments validate $(EXP)

@@ -37,13 +37,20 @@ class ConnectionTable:
     def waiting(self) -> int:
         return self._live_waiters
 
+    def try_admit(self) -> bool:
+        """Take a slot at once if no one is waiting and the table has room and a setup token
+        (the common case, with no coroutine to run); False leaves the attempt to ``admit``."""
+        if self._live_waiters == 0 and self._has_room() and self._take_setup_token() == 0:
+            self.active += 1
+            return True
+        return False
+
     async def admit(self) -> None:
         """Return once the connection holds a slot in the table; raise Refused otherwise.
 
         Attempts are served first come, first served: a newcomer never overtakes a waiter.
         """
-        if self._live_waiters == 0 and self._has_room() and self._take_setup_token() == 0:
-            self.active += 1
+        if self.try_admit():
             return
         if self._live_waiters >= self.limits.backlog:
             raise Refused("backlog_full")

@@ -44,10 +44,10 @@ class Endpoint(asyncio.BufferedProtocol):
         if self.connection is None:  # a client, accepted by a link's listener
             self.connection = Connection(self._link, transport)
         else:
-            # The service may speak first: hold its bytes in the kernel until the connection
-            # is wired (and see Connection._hold for bytes that get through regardless).
-            self.connection.server = transport
-            transport.pause_reading()
+            # Wired here, not once create_connection returns to the setup: the service may
+            # speak first and its bytes then have flows to go to, so its socket is never paused
+            # and resumed (two epoll changes per connection in a setup storm).
+            self.connection.wire(transport)
 
     def get_buffer(self, sizehint: int) -> memoryview:
         return _READ_VIEW[: self.connection.link.settings.chunk_bytes]
@@ -103,7 +103,8 @@ class Connection:
         arrived = self.loop.time()
         device.charge_setup()  # every attempt costs the device work, admitted or not
         try:
-            await device.table.admit()
+            if not device.table.try_admit():  # no room or no token at once: wait in the backlog
+                await device.table.admit()
         except Refused as refused:
             action = device.table.limits.on_overflow
             link.count_attempt(device.name, "reset" if action == "reset" else "refused", refused.reason)
@@ -112,18 +113,22 @@ class Connection:
         self._table, self._device = device.table, device.name
         link.admitted(self._device, self.loop.time() - arrived)
         try:
-            host, port = await link.addresses.next()
+            host, port = link.addresses.cached() or await link.addresses.next()
             # asyncio.timeout, not wait_for: no second task per connection (a seventh of the
             # setup's CPU in a surge)
             async with asyncio.timeout(link.settings.connect_timeout_seconds):
-                self.server, _ = await self.loop.create_connection(lambda: Endpoint(SERVER, self), host, port)
+                await self.loop.create_connection(lambda: Endpoint(SERVER, self), host, port)
         except (TimeoutError, OSError) as exc:
             link.count_upstream_failure(self._device, _failure_reason(exc))
             self._end("upstream_unreachable")
-            return
+
+    def wire(self, server: asyncio.Transport) -> None:
+        """The onward connection is up: two flows now carry the bytes, those held first."""
+        self.server = server
         if self.ended:  # the client left while we connected onward
-            self.server.close()
+            server.close()
             return
+        link = self.link
         self.flows[SERVER] = Flow(link.lanes[UPSTREAM], self.client, self.server, self.flow_ended)
         self.flows[CLIENT] = Flow(link.lanes[DOWNSTREAM], self.server, self.client, self.flow_ended)
         if link.protocol == "http":
@@ -135,9 +140,9 @@ class Connection:
             else:
                 self.received(side, data)
         if not self.ended:
-            for flow in self.flows.values():
-                if not flow.blocked_by and not flow.eof_received:
-                    flow.source.resume_reading()
+            flow = self.flows[SERVER]  # the client's bytes: held in its socket until now
+            if not flow.blocked_by and not flow.eof_received:
+                flow.source.resume_reading()
 
     # -- events from the endpoints ----------------------------------------------------------
     def received(self, side: str, data: bytes) -> None:

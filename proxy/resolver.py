@@ -30,6 +30,14 @@ class UpstreamAddresses:
         if _is_ip(host):
             self._addresses, self._expires = [(host, port)], float("inf")
 
+    def cached(self) -> tuple[str, int] | None:
+        """The next address without a lookup while the last one is fresh; None: ``next`` must look."""
+        if self._loop.time() >= self._expires or not self._addresses:
+            return None
+        address = self._addresses[self._next % len(self._addresses)]
+        self._next += 1
+        return address
+
     async def next(self) -> tuple[str, int]:
         if self._loop.time() >= self._expires:
             await self._refresh()

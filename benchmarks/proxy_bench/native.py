@@ -11,6 +11,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -202,3 +203,16 @@ def iperf3_stream(port: int, seconds: float, cpus: set[int] | None, omit: float 
         return report["end"]["sum_received"]["bits_per_second"] / 8
     except (ValueError, KeyError) as exc:
         raise RuntimeError(f"iperf3 failed: {completed.stdout[-300:]} {completed.stderr[-300:]}") from exc
+
+
+class BareRelay(_Daemon):
+    """The least a Python relay on uvloop does per connection (bare_relay.py): the floor under
+    the stormlab proxy's figures, measured beside it."""
+
+    name = "bare uvloop relay"
+
+    def __init__(self, upstream_port: int, cpus: set[int] | None = None):
+        self.dir = tempfile.mkdtemp(prefix="stormlab-relay-")  # nothing in it: _Daemon.stop removes it
+        port = free_port()
+        super().__init__([sys.executable, str(Path(__file__).with_name("bare_relay.py")), str(port),
+                          str(upstream_port), "uvloop"], cpus, port)

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 from benchmarks.proxy_bench.native import (
+    BareRelay,
     HAProxy,
     Iperf3Server,
     NginxOrigin,
@@ -209,20 +210,30 @@ async def setups(seconds: float, warmup: float) -> tuple[list[dict], list[str]]:
     with NginxOrigin(LOAD_CPUS) as origin:
         async def through(name: str, port: int, pid: int | None) -> None:
             wrk_setups(port, warmup, LOAD_CPUS)  # warm-up: caches, the loop's first allocations
-            cpu_before = cpu_seconds(pid) if pid else None
+            cpu_before = cpu_split(pid) if pid else None
             started = time.monotonic()
             result = await asyncio.to_thread(wrk_setups, port, seconds, LOAD_CPUS)
             elapsed = time.monotonic() - started
-            cpu = (cpu_seconds(pid) - cpu_before) / elapsed if pid else None
-            rows.append({"path": name, "setups/s": round(result["per_second"]),
-                         "device CPU (one core = 100%)": f"{cpu:.0%}" if cpu is not None else "",
-                         "errors": result["socket_errors"] + result["non_2xx"]})
+            row = {"path": name, "setups/s": round(result["per_second"])}
+            if pid:
+                (user_after, kernel_after), (user_before, kernel_before) = cpu_split(pid), cpu_before
+                user, kernel = user_after - user_before, kernel_after - kernel_before
+                setups = max(1.0, result["per_second"] * elapsed)
+                row.update({"device CPU (one core = 100%)": f"{(user + kernel) / elapsed:.0%}",
+                            "us per setup, user": round(user / setups * 1e6),
+                            "us per setup, kernel": round(kernel / setups * 1e6)})
+            else:
+                row.update({"device CPU (one core = 100%)": "", "us per setup, user": "",
+                            "us per setup, kernel": ""})
+            rows.append({**row, "errors": result["socket_errors"] + result["non_2xx"]})
 
         await through("direct (no device)", origin.port, None)
         for event_loop in ("uvloop", "asyncio"):
             async with ProxyProcess(DEVICE_CPUS, event_loop) as proxy:
                 port = await proxy.link("setups", origin.port)
                 await through(f"stormlab proxy ({event_loop})", port, proxy.pid)
+        with BareRelay(origin.port, DEVICE_CPUS) as relay:
+            await through("bare uvloop relay (the floor for Python)", relay.port, relay.pid)
         if not Nginx.missing():
             with Nginx(origin.port, DEVICE_CPUS) as nginx:
                 await through("nginx stream (1 worker)", nginx.port, nginx.process.pid)
@@ -238,6 +249,12 @@ async def setups(seconds: float, warmup: float) -> tuple[list[dict], list[str]]:
                  f"{ours / haproxy_rate:.0%} of HAProxy's (target at least {HAPROXY_SHARE_TARGET:.0%})")
     notes.append("wrk and the origin share the other core: where a device is faster than they are, "
                  "its figure is theirs (the direct row shows their ceiling)")
+    # The kernel's part is the two TCP connections' handshakes, data and teardowns over loopback,
+    # which every device pays: it bounds what any of them can reach on one core.
+    haproxy_kernel = next(row["us per setup, kernel"] for row in rows if row["path"].startswith("HAProxy"))
+    if haproxy_kernel:
+        notes.append(f"HAProxy's kernel time alone, {haproxy_kernel} us per setup, bounds any device on "
+                     f"one core to {1e6 / haproxy_kernel:,.0f} setups/s at no user time at all")
     return rows, notes
 
 
@@ -275,12 +292,18 @@ async def throughput(seconds: float, warmup: float) -> tuple[list[dict], list[st
 
 def cpu_seconds(pid: int) -> float:
     """CPU seconds of ``pid`` and its children (nginx's worker is its master's child)."""
-    total = 0.0
+    return sum(cpu_split(pid))
+
+
+def cpu_split(pid: int) -> tuple[float, float]:
+    """User and kernel CPU seconds of ``pid`` and its children."""
+    user = kernel = 0.0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
         if stat.parent.name == str(pid) or fields[1] == str(pid):
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+            user += int(fields[11]) / os.sysconf("SC_CLK_TCK")
+            kernel += int(fields[12]) / os.sysconf("SC_CLK_TCK")
+    return user, kernel

@@ -47,3 +47,48 @@ def test_a_flat_profile_is_summed_by_library_and_by_function():
                         {"where": "gevent", "share of samples": "15%"},
                         {"where": "prometheus_client", "share of samples": "10%"}]
     assert [row["function"] for row in functions] == ["[self]", "_wrefsocket.connect_ex"]
+
+
+def test_the_bare_relay_carries_a_request_both_ways_and_releases_every_connection():
+    """The floor row of the setups benchmark is only a floor if it does a relay's whole job:
+    bytes both ways, each end of stream passed on, and each connection closed after both."""
+    import os
+    import socket
+    import threading
+
+    from benchmarks.proxy_bench.native import BareRelay
+
+    origin = socket.create_server(("127.0.0.1", 0))
+    answered = []
+
+    def serve() -> None:  # until the test ends (the relay's start-up probe is a connection too)
+        while True:
+            try:
+                conn, _ = origin.accept()
+            except OSError:  # closed: the test is over
+                return
+            with conn:
+                request = b""
+                while chunk := conn.recv(4096):  # read to the client's end of stream
+                    request += chunk
+                conn.sendall(b"answer to " + request)
+                if request:
+                    answered.append(request)
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    with BareRelay(origin.getsockname()[1]) as relay:
+        for n in range(20):
+            with socket.create_connection(("127.0.0.1", relay.port), timeout=5) as client:
+                client.sendall(b"request %d" % n)
+                client.shutdown(socket.SHUT_WR)  # the origin answers only after our end of stream
+                reply = b""
+                while chunk := client.recv(4096):  # ... and the relay passes its close on
+                    reply += chunk
+            assert reply == b"answer to request %d" % n
+        # every relayed connection closed: only the listener, the loop's and stdio remain
+        open_sockets = [fd for fd in os.listdir(f"/proc/{relay.pid}/fd")
+                        if os.readlink(f"/proc/{relay.pid}/fd/{fd}").startswith("socket:")]
+        assert len(open_sockets) <= 3, open_sockets
+    origin.close()
+    assert len(answered) == 20
