@@ -27,7 +27,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help venv images up down ps logs demo reset traffic test test-unit test-kernel test-integration test-experiments cross-check hysteresis map experiment require-exp experiments validate fuzz-apis test-debian test-rules lint check-config bench-startup bench-proxy bench-device bench-services bench-clients profile trigger own-service chaos swarm-up swarm-down swarm-config test-swarm worker worker-down bench-workers clean
+.PHONY: help venv images up down ps logs demo reset traffic test test-unit test-kernel test-integration test-experiments cross-check hysteresis map experiment require-exp experiments storm-5x validate fuzz-apis test-debian test-rules lint check-config bench-startup bench-proxy bench-device bench-services bench-clients profile trigger own-service chaos swarm-up swarm-down swarm-config test-swarm worker worker-down bench-workers clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -150,6 +150,12 @@ own-service: venv images ## the worked example of your own service: nginx throug
 
 experiments: venv images ## the whole scenario matrix at full length, with a summary (~25 min; DEVICE=kernel: on the kernel device)
 	$(PY) -m experiments matrix --time-scale $(or $(TIME_SCALE),1)
+
+# The lab at five times its scale (experiments/storm-5x/): 500 setups/s, 250 clients, naive and
+# retry-budget three times each, every report with each container's CPU (docs/experiments.md).
+storm-5x: venv images ## the 5x storm: retry-storm-5x and retry-budget-5x, RUNS times each (default 3; ~12 min at full length)
+	$(PY) -m experiments matrix --runs $(or $(RUNS),3) --time-scale $(or $(TIME_SCALE),1) \
+		experiments/storm-5x/retry-storm-5x.yaml experiments/storm-5x/retry-budget-5x.yaml $(EXP_ARGS)
 
 # The same stack as a Docker Swarm stack (swarm/, docs/past-one-machine.md), under
 # COMPOSE_PROJECT_NAME: on the swarm this Engine manages, or a single-node swarm it makes and

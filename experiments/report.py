@@ -114,6 +114,7 @@ def render_markdown(record: RunRecord, plots: dict[str, str], image_src: Callabl
         loop_section(record, loop, image_src),
         sections.timeline_table(record),
         alerts_section(record),
+        sections.cpu_table(record),
         _plots_section(plots, image_src, series_problem),
         sections.run_facts(record),
     ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from experiments.container_cpu import ALL_CONTAINERS
 from experiments.model_view import predicted_for_record
 from experiments.numbers import MISSING, figure, formatted, is_number
 from experiments.report_text import cell, figure_value, table, text, verdict_facts
@@ -139,3 +140,37 @@ def run_facts(record: RunRecord) -> str:
     if notes:
         facts += "\n\nNotes from the runner:\n\n" + "\n".join(f"- {cell(note)}" for note in notes)
     return facts
+
+
+def cpu_table(record: RunRecord) -> str:
+    """Each container's CPU (the Docker API, once a second): whether the machine's CPU, rather
+    than the device's limits, could have set the rates the report shows."""
+    cpu = record.cpu
+    if cpu is None or not cpu.run:
+        return ""
+    rows = []
+    # the sum, last, against the machine's cores; each container against one core
+    order = sorted(cpu.run.items(), key=lambda item: (item[0] == ALL_CONTAINERS, -item[1].peak_cores))
+    for name, busy in order:
+        during = cpu.during.get(name)
+        peak = during.peak_cores if during is not None else busy.peak_cores
+        if name == ALL_CONTAINERS:
+            limit = cpu.saturated_at_cores * cpu.machine_cores if cpu.machine_cores else None
+            label = f"{name}, of {cpu.machine_cores} cores" if cpu.machine_cores else name
+        else:
+            limit, label = cpu.saturated_at_cores, name
+        rows.append([cell(label), formatted(busy.mean_cores, ".2f"), formatted(busy.peak_cores, ".2f"),
+                     _seconds(busy.peak_at),
+                     formatted(during.peak_cores, ".2f") if during is not None else MISSING,
+                     MISSING if limit is None else "yes" if peak >= limit else "no"])
+    saturated = [row[0] for row in rows if row[-1] == "yes"]
+    verdict = (f"Saturated at the trigger (a busiest second of at least {cpu.saturated_at_cores:g} of a "
+               f"core, or of the machine's cores for the sum): {', '.join(saturated)}: the machine, not only "
+               "the device, may have shaped this run."
+               if saturated else
+               f"No container reached {cpu.saturated_at_cores:g} of a core at the trigger, nor all of them "
+               "together that share of the machine's cores: the device's limits, not the machine's CPU, set "
+               "the rates.")
+    header = ["container", "mean cores", "busiest second", "at", "busiest second, trigger", "saturated"]
+    return ("## Containers' CPU\n\nFrom the Docker API, once a second; 1.00 is one core busy the whole "
+            "second.\n\n" + table(header, rows) + "\n\n" + verdict)

@@ -210,6 +210,31 @@ class Artifacts:
 
 
 @dataclass(frozen=True)
+class ContainerBusy:
+    """How busy one container was, from the Docker API's CPU counter read once a second
+    (experiments/container_cpu.py); cores: 1.0 is one core the whole second."""
+
+    peak_cores: Annotated[float, Meta(ge=0, description="its busiest second")]
+    peak_at: Annotated[float, Meta(description="when, in seconds since the window started")]
+    mean_cores: Annotated[float, Meta(ge=0)]
+    samples: Annotated[int, Meta(ge=1, description="the seconds measured")]
+
+
+@dataclass(frozen=True)
+class CpuSeen:
+    """Each container's CPU over the run's timeline and over its trigger (the storm's peak)."""
+
+    run: Annotated[dict[str, ContainerBusy], Meta(description="by container name, the whole timeline")]
+    during: Annotated[dict[str, ContainerBusy], Meta(description=(
+        "by container name, the trigger's window ('during'); empty without a trigger"))]
+    saturated_at_cores: Annotated[float, Meta(gt=0, description=(
+        "a peak at or above this many cores counts as saturated (one process uses one core at most)"))]
+    machine_cores: Annotated[int | None, Meta(ge=1, description=(
+        "the cores of the machine the runner ran on (the Compose stack's, unless workers run elsewhere): "
+        "'(all containers)', the sum per second, is saturated at 0.9 of them"))] = None
+
+
+@dataclass(frozen=True)
 class RunRecord:
     """One run of one scenario (run.json)."""
 
@@ -243,6 +268,9 @@ class RunRecord:
     alerts: Annotated[AlertsSeen | None, Meta(description=(
         "when each alert rule shipped with the stack fired during the run (prometheus/rules/); null: not "
         "recorded (a run from before the rules, one stopped before its timeline ran, or Prometheus did not "
+        "answer)"))] = None
+    cpu: Annotated[CpuSeen | None, Meta(description=(
+        "each container's CPU from the Docker API; null: not recorded (an older run, or the Engine did not "
         "answer)"))] = None
     notes: Annotated[tuple[str, ...], Meta(description=(
         "what the runner could not do or chose not to (a series not recorded, a setting not restored)"))] = ()

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib.metadata
+import os
 import platform
 import signal
 import sys
@@ -24,13 +25,14 @@ from pathlib import Path
 
 from experiments import alerts, annotations, fine_timing
 from experiments.checks import query_series
+from experiments.container_cpu import SATURATED_CORES, ContainerCpu
 from experiments.experiment_state import ExperimentState, verdict_of
 from experiments.lab import Lab
 from experiments.narration import Narrator
 from experiments.outcome import analysed, executed_events, started_record
 from experiments.recording import LAST_SCRAPE_SECONDS, RATE_WINDOW, STEP_SECONDS, series_of, series_range
 from experiments.results_io import write_series_csv
-from experiments.run_record import RunRecord, Versions, save_record
+from experiments.run_record import ContainerBusy, CpuSeen, RunRecord, Versions, save_record
 from experiments.service_health import await_healthy
 from experiments.stack import Stack
 from experiments.timeline import TimelineClock, plan_events
@@ -60,6 +62,7 @@ def run_scenario(
     previous_sigterm = signal.signal(signal.SIGTERM, _raise_interrupted)
     state = ExperimentState.for_run(scenario, lab, notes, RATE_WINDOW)  # for the dashboards
     clock: TimelineClock | None = None
+    cpu: ContainerCpu | None = None
     series: dict = {}
     bar = _progress_bar(scenario, progress)
     try:
@@ -80,6 +83,7 @@ def run_scenario(
                 bar.refresh()
 
         clock = TimelineClock(events, tick)
+        cpu = ContainerCpu(stack.running_containers).start()  # from the timeline's start to its end
         if narrator is not None:
             narrator.timed_by(clock)  # its baseline is read as the record's, from the clock's start
         clock.run()
@@ -92,11 +96,15 @@ def run_scenario(
         if bar is not None:
             bar.close()
         signal.signal(signal.SIGTERM, _raise_interrupted)  # clean-up itself may be interrupted once more
+        if cpu is not None:  # the timeline is over: the clean-up's own CPU is not the run's
+            cpu.stop()
+        cpu_until = time.time()
         try:
             notes += [f"on the kernel device: {line}" for line in lab.left_out]
             notes += [f"could not restore: {f}" for f in lab.restore()]
             if clock is not None and clock.started_wall is not None:
                 record = _with_timeline(record, clock.executed, notes)
+                record = replace(record, cpu=_cpu_seen(cpu, scenario, clock.started_wall, cpu_until, notes))
                 time.sleep(LAST_SCRAPE_SECONDS)
                 elapsed = clock.elapsed()
                 series = _collect(lab.prometheus, scenario, clock.started_wall, elapsed, notes)
@@ -157,6 +165,29 @@ def _with_timeline(record: RunRecord, executed: list[dict], notes: list[str]) ->
     except Exception as exc:
         notes.append(f"timeline not recorded: {type(exc).__name__}: {exc}")
         return record
+
+
+def _cpu_seen(cpu: ContainerCpu | None, scenario: Scenario, started_wall: float, until: float,
+              notes: list[str]) -> CpuSeen | None:
+    """Each container's CPU over the timeline and over the trigger; none measured is a note."""
+    if cpu is None:
+        return None
+    if cpu.problem:
+        notes.append(f"containers' CPU: {cpu.problem}")
+    run = cpu.peaks(started_wall, until)
+    if not run:
+        notes.append("containers' CPU not recorded: the Docker API gave no readings")
+        return None
+    during = {}
+    if scenario.trigger is not None:
+        start, end = scenario.windows()["during"]
+        during = cpu.peaks(started_wall + start, started_wall + end)
+
+    def busy(figures: dict) -> dict[str, ContainerBusy]:
+        return {name: ContainerBusy(**values) for name, values in figures.items()}
+
+    return CpuSeen(run=busy(run), during=busy(during), saturated_at_cores=SATURATED_CORES,
+                   machine_cores=len(os.sched_getaffinity(0)))
 
 
 def _fine_timing(scenario: Scenario, lab: Lab, started_wall: float, notes: list[str]) -> dict:

@@ -74,6 +74,17 @@ class Stack:
             return SWARM
         return COMPOSE
 
+    def running_containers(self) -> list[tuple[str, object]]:
+        """Every running container of the stack, as (a short name, container): a Compose
+        container is its service and replica number (``loadgen-worker-2``), whatever Compose
+        version named it; a Swarm task keeps its own name."""
+        if self.engine == SWARM:
+            label = f"com.docker.stack.namespace={self.project}"
+            return [(c.name, c) for c in self.docker.containers.list(filters={"label": label})]
+        found = self.docker.containers.list(filters={"label": f"com.docker.compose.project={self.project}"})
+        return [(f"{c.labels.get('com.docker.compose.service', c.name)}-"
+                 f"{c.labels.get('com.docker.compose.container-number', '1')}", c) for c in found]
+
     def containers(self, service: str) -> list:
         if self.engine == SWARM:
             labels = [f"com.docker.stack.namespace={self.project}",

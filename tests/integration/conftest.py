@@ -29,8 +29,9 @@ PUBLISHED_PORT_VARIABLES = ["STORMLAB_PROXY_ADMIN_PORT", "STORMLAB_LOCUST_PORT",
 class Stack:
     def __init__(self, project: str, extra_files: tuple[str, ...] = ()):
         self.project = project
-        # Empty port variables make compose publish on a free loopback port.
-        self.env = {**os.environ, "COMPOSE_PROJECT_NAME": project,
+        # Empty port variables make compose publish on a free loopback port. One client worker,
+        # not one per core (tools/up.sh's default): the tests count workers from one.
+        self.env = {**os.environ, "COMPOSE_PROJECT_NAME": project, "STORMLAB_LOADGEN_WORKERS": "1",
                     **dict.fromkeys(PUBLISHED_PORT_VARIABLES, "")}
         if extra_files:  # read by both Compose v1 and v2, so tools/up.sh sees them too
             self.env["COMPOSE_FILE"] = os.pathsep.join(["docker-compose.yml", *extra_files])

@@ -23,6 +23,8 @@ from tests.unit.schema_strategies import bad_values, values
 
 ROOT = Path(__file__).resolve().parents[2]
 SCENARIOS = sorted((ROOT / "experiments").glob("*.yaml"))
+# the lab at five times its scale (make storm-5x): real scenarios too, outside the canonical 13
+SCALED = sorted((ROOT / "experiments" / "storm-5x").glob("*.yaml"))
 STACK = read_stack_definition(ROOT)
 BASE = read_scenario(ROOT / "tests/scenarios/base.yaml")
 CHANGES = ("patch_device", "patch_link", "patch_service", "configure_clients", "patch_clients",
@@ -36,7 +38,7 @@ def with_actions(*actions: dict) -> dict:
     return raw
 
 
-@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", SCENARIOS + SCALED, ids=lambda p: p.stem)
 def test_every_real_scenario_passes_at_full_length_and_at_ci_scale(path):
     assert checked_scenario(path).name == path.stem
     assert checked_scenario(path, 0.5).time_scale == 0.5
@@ -53,7 +55,7 @@ class Recorder:
         return lambda *args, **kwargs: self.calls.append((name, *args)) if name in CHANGES else None
 
 
-@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", SCENARIOS + SCALED, ids=lambda p: p.stem)
 def test_the_rehearsal_sends_what_the_runner_sends_in_the_same_order(path, monkeypatch):
     scenario, ran = checked_scenario(path), Recorder()
     runner._apply_settings(scenario, ran)
