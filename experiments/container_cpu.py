@@ -79,7 +79,8 @@ class ContainerCpu:
 
     def stop(self) -> None:
         self._stop.set()
-        self._thread.join(timeout=10 * self._sample_seconds)
+        # a round takes milliseconds, but on a loaded machine the thread may be slow to see the event
+        self._thread.join(timeout=max(5.0, 10 * self._sample_seconds))
 
     def _run(self) -> None:
         containers: list[tuple[str, object]] = []
