@@ -32,17 +32,22 @@ class UpstreamAddresses:
 
     def cached(self) -> tuple[str, int] | None:
         """The next address without a lookup while the last one is fresh; None: ``next`` must look."""
-        if self._loop.time() >= self._expires or not self._addresses:
+        if self._loop.time() >= self._expires:
             return None
-        address = self._addresses[self._next % len(self._addresses)]
-        self._next += 1
-        return address
+        return self._take()
 
     async def next(self) -> tuple[str, int]:
         if self._loop.time() >= self._expires:
             await self._refresh()
-        if not self._addresses:
+        address = self._take()
+        if address is None:
             raise Unresolvable(f"cannot resolve {self.host}")
+        return address
+
+    def _take(self) -> tuple[str, int] | None:
+        """The addresses in turn; None when there are none."""
+        if not self._addresses:
+            return None
         address = self._addresses[self._next % len(self._addresses)]
         self._next += 1
         return address
