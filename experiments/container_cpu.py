@@ -2,8 +2,10 @@
 can say that the device's limits, not the machine's CPU, set the rates it shows.
 
 One thread asks the Engine for every container's CPU counter once a second (``stats`` with
-``one_shot``: an answer at once, not after the Engine's own second of sampling) and turns each
-pair of readings into cores busy over that second (1.0 = one core the whole time). A container
+``one_shot``) and turns each pair of readings into cores busy over that second (1.0 = one core
+the whole time). The containers are asked all at once: the Engine answers a container's
+``one_shot`` at its next collection tick, up to a second later, so asked one after another ten
+containers took ten seconds a round (each "second" a ten-second mean) and as long to stop. A container
 started during the run (a scaled-out replica) is picked up at the next listing; one that goes
 away keeps the samples it had. The sampler's failures never fail the run: they become a note.
 """
@@ -14,10 +16,17 @@ import calendar
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 SAMPLE_SECONDS = 1.0
 LIST_EVERY_SAMPLES = 5  # the stack's containers are listed again every this many samples
+# Readings asked at once; the Docker SDK's connection pool holds 10 by default, and a stack
+# scaled out past that shares them (a round then takes two of the Engine's ticks).
+PARALLEL_READINGS = 10
+# How long ``stop`` waits for a round in flight (about one Engine tick); past that the thread,
+# a daemon, finishes on its own and what it reads after the stop is not kept.
+STOP_WAIT_SECONDS = 3.0
 # A container busy for at least this share of one core at its peak is reported as saturated:
 # one Python process (a proxy, a worker) cannot use more than one core.
 SATURATED_CORES = 0.9
@@ -70,6 +79,7 @@ class ContainerCpu:
         self.samples: dict[str, list[Sample]] = {}
         self.problem: str | None = None  # the first failure, for the run's notes
         self._last: dict[str, dict] = {}
+        self._lock = threading.Lock()  # samples are written by the thread, read by ``peaks``
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="container-cpu", daemon=True)
 
@@ -79,45 +89,54 @@ class ContainerCpu:
 
     def stop(self) -> None:
         self._stop.set()
-        # a round takes milliseconds, but on a loaded machine the thread may be slow to see the event
-        self._thread.join(timeout=max(5.0, 10 * self._sample_seconds))
+        self._thread.join(timeout=STOP_WAIT_SECONDS)
 
     def _run(self) -> None:
         containers: list[tuple[str, object]] = []
         count = 0
-        while not self._stop.is_set():
-            try:
-                if count % LIST_EVERY_SAMPLES == 0:
-                    containers = self._list()
-                total, measured = 0.0, 0
-                for name, container in containers:
-                    cores = self._sample(name, container)
-                    if cores is not None:
-                        total, measured = total + cores, measured + 1
-                if measured:
-                    self.samples.setdefault(ALL_CONTAINERS, []).append(Sample(self._clock(), total))
-            except Exception as exc:  # the Engine went away, a container vanished mid-call
-                self.problem = self.problem or f"{type(exc).__name__}: {exc}"
-            count += 1
-            self._stop.wait(self._sample_seconds)
+        with ThreadPoolExecutor(PARALLEL_READINGS, thread_name_prefix="container-cpu-read") as readers:
+            while not self._stop.is_set():
+                round_started = time.monotonic()
+                try:
+                    if count % LIST_EVERY_SAMPLES == 0:
+                        containers = self._list()
+                    readings = list(readers.map(lambda pair: self._read(*pair), containers))
+                    if not self._stop.is_set():  # a round finished after the stop is not the run's
+                        self._record(readings)
+                except Exception as exc:  # the Engine went away, a listing failed
+                    self.problem = self.problem or f"{type(exc).__name__}: {exc}"
+                count += 1
+                # a round paced from its start: the Engine's tick already took most of the second
+                self._stop.wait(max(0.0, self._sample_seconds - (time.monotonic() - round_started)))
 
-    def _sample(self, name: str, container) -> float | None:
+    def _read(self, name: str, container) -> tuple[str, dict | None]:
         try:
-            reading = container.stats(stream=False, one_shot=True)
+            return name, container.stats(stream=False, one_shot=True)
         except Exception as exc:  # a container that stopped between the listing and now
             self.problem = self.problem or f"{name}: {type(exc).__name__}: {exc}"
-            return None
-        previous, self._last[name] = self._last.get(name), reading
-        cores = cores_between(previous, reading) if previous is not None else None
-        if cores is not None:
-            self.samples.setdefault(name, []).append(Sample(self._clock(), cores))
-        return cores
+            return name, None
+
+    def _record(self, readings: list[tuple[str, dict | None]]) -> None:
+        total, measured = 0.0, 0
+        with self._lock:
+            for name, reading in readings:
+                if reading is None:
+                    continue
+                previous, self._last[name] = self._last.get(name), reading
+                cores = cores_between(previous, reading) if previous is not None else None
+                if cores is not None:
+                    self.samples.setdefault(name, []).append(Sample(self._clock(), cores))
+                    total, measured = total + cores, measured + 1
+            if measured:
+                self.samples.setdefault(ALL_CONTAINERS, []).append(Sample(self._clock(), total))
 
     def peaks(self, since: float, until: float) -> dict[str, dict]:
         """Per container, its busiest second and its mean between two wall-clock times:
         ``{"peak_cores", "peak_at" (seconds after ``since``), "mean_cores", "samples"}``."""
         figures = {}
-        for name, samples in sorted(self.samples.items()):
+        with self._lock:
+            kept = {name: list(samples) for name, samples in self.samples.items()}
+        for name, samples in sorted(kept.items()):
             inside = [s for s in samples if since <= s.at <= until]
             if not inside:
                 continue

@@ -6,6 +6,8 @@ the ``before`` window has closed is the one the run's record and report will hol
 from __future__ import annotations
 
 import math
+import time
+from collections.abc import Callable
 
 from experiments.series_math import Series
 
@@ -13,6 +15,10 @@ RATE_WINDOW = "6s"  # three scrapes at 2 s: steady enough, still quick to show a
 STEP_SECONDS = 1.0  # every series, named or a check's query, sampled alike
 LAST_SCRAPE_SECONDS = 3  # a moment's last scrape lands in Prometheus this long after it (2 s scrapes)
 TAIL_SECONDS = 2  # the range read runs this far past the clock's last reading
+LAST_SCRAPE_POLL_SECONDS = 0.25
+# Every target's latest sample, by the time of its scrape: once the oldest is past a moment,
+# every series holds what was so at that moment.
+OLDEST_SCRAPE = "min(timestamp(up))"
 
 
 def series_range(started_wall: float, elapsed: float) -> tuple[float, float]:
@@ -30,3 +36,23 @@ def series_of(values: list, started_wall: float) -> Series:
 def _number(value: str) -> float:
     number = float(value)
     return number if math.isfinite(number) else float("nan")
+
+
+def await_last_scrape(query: Callable[[str], float | None], moment: float, *,
+                      clock: Callable[[], float] = time.time,
+                      sleep: Callable[[float], None] = time.sleep) -> float:
+    """Waits until Prometheus has scraped every target after ``moment`` (Unix time), at most
+    ``LAST_SCRAPE_SECONDS``; returns the seconds waited. ``query``: an instant query's value
+    (experiments/clients/prometheus.py). A fixed wait of the whole bound cost every run 3 s;
+    this is over at the slowest target's next scrape, ~1 s on average. A query that fails only
+    leaves the bound to run out."""
+    began = clock()
+    while clock() - began < LAST_SCRAPE_SECONDS:
+        try:
+            oldest = query(OLDEST_SCRAPE)
+        except Exception:
+            oldest = None
+        if oldest is not None and oldest >= moment:
+            break
+        sleep(LAST_SCRAPE_POLL_SECONDS)
+    return clock() - began

@@ -30,7 +30,7 @@ from experiments.experiment_state import ExperimentState, verdict_of
 from experiments.lab import Lab
 from experiments.narration import Narrator
 from experiments.outcome import analysed, executed_events, started_record
-from experiments.recording import LAST_SCRAPE_SECONDS, RATE_WINDOW, STEP_SECONDS, series_of, series_range
+from experiments.recording import RATE_WINDOW, STEP_SECONDS, await_last_scrape, series_of, series_range
 from experiments.results_io import write_series_csv
 from experiments.run_record import ContainerBusy, CpuSeen, RunRecord, Versions, save_record
 from experiments.service_health import await_healthy
@@ -105,7 +105,7 @@ def run_scenario(
             if clock is not None and clock.started_wall is not None:
                 record = _with_timeline(record, clock.executed, notes)
                 record = replace(record, cpu=_cpu_seen(cpu, scenario, clock.started_wall, cpu_until, notes))
-                time.sleep(LAST_SCRAPE_SECONDS)
+                await_last_scrape(lab.query, time.time())
                 elapsed = clock.elapsed()
                 series = _collect(lab.prometheus, scenario, clock.started_wall, elapsed, notes)
                 # when each alert rule shipped with the stack fired (the report's Alerts)

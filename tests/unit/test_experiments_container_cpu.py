@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from experiments.container_cpu import ALL_CONTAINERS, ContainerCpu, Sample, cores_between
+from experiments.container_cpu import ALL_CONTAINERS, STOP_WAIT_SECONDS, ContainerCpu, Sample, cores_between
 from experiments.report_sections import cpu_table
 from experiments.run_record import ContainerBusy, CpuSeen
 
@@ -79,8 +79,50 @@ def test_the_sampler_reads_every_container_until_stopped_and_a_failing_one_is_a_
     assert peaks[ALL_CONTAINERS]["peak_cores"] == pytest.approx(1.6)
     assert min(s.cores for s in cpu.samples[ALL_CONTAINERS]) == pytest.approx(1.1)
     assert peaks["worker"]["mean_cores"] == pytest.approx(0.3)
-    assert peaks["proxy"]["samples"] == proxy.calls - 1  # a sample is a pair of readings
+    # a sample is a pair of readings; a round read as the stop came is not kept
+    assert proxy.calls - 2 <= peaks["proxy"]["samples"] <= proxy.calls - 1
     assert "gone" in cpu.problem and "no such container" in cpu.problem
+
+
+class TickingContainer(FakeContainer):
+    """Answers as the Engine does: not before every container of the round has been asked (the
+    Engine's collection tick), so asked one after another, none would ever answer."""
+
+    def __init__(self, tick: threading.Barrier):
+        super().__init__(0.25)
+        self.tick = tick
+
+    def stats(self, stream: bool, one_shot: bool) -> dict:
+        self.tick.wait(timeout=2)  # BrokenBarrierError unless the others are asked meanwhile
+        return super().stats(stream, one_shot)
+
+
+def test_the_containers_are_read_at_once_and_a_reading_left_hanging_does_not_hold_the_stop():
+    tick = threading.Barrier(4)
+    containers = [(f"c{n}", TickingContainer(tick)) for n in range(4)]
+    cpu = ContainerCpu(lambda: containers, sample_seconds=0.01).start()
+    deadline = time.monotonic() + 5
+    while len(cpu.samples.get(ALL_CONTAINERS, [])) < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert cpu.problem is None
+    assert cpu.peaks(0, time.time() + 1)[ALL_CONTAINERS]["peak_cores"] == pytest.approx(1.0)
+
+    hanging = threading.Event()
+
+    class Hanging(FakeContainer):
+        def stats(self, stream, one_shot):
+            hanging.wait(30)  # an Engine that does not answer
+            return super().stats(stream, one_shot)
+
+    stuck = ContainerCpu(lambda: [("stuck", Hanging(0.1))], sample_seconds=0.01).start()
+    time.sleep(0.05)
+    began = time.monotonic()
+    stuck.stop()
+    try:
+        assert time.monotonic() - began < STOP_WAIT_SECONDS + 1  # tolerance: a loaded machine
+        assert stuck.peaks(0, time.time() + 1) == {}
+    finally:
+        hanging.set()
 
 
 def test_peaks_keep_to_their_window():
