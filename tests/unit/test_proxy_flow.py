@@ -51,3 +51,31 @@ async def test_lanes_follow_the_link_and_the_settings():
             assert lane.shaper is topology.devices["side"].shapers[direction]
             assert lane.delayed and lane.queue_limit == FLOW_QUEUE_CHUNKS * 16384
         assert link.addresses.ttl_seconds == 1.0 and link.settings.chunk_bytes == 16384
+
+
+async def test_reads_are_a_chunk_where_a_device_schedules_or_delays_and_larger_where_nothing_does():
+    from proxy.connection import CLIENT, SERVER
+    from proxy.lane import UNSHAPED_READ_BYTES
+    from tests.unit.proxy_support import echo
+
+    async with serving(echo) as upstream, running_proxy(
+            {"api": {"upstream": f"127.0.0.1:{upstream}"}}, {"border": {}}, chunk_bytes=16384) as (topology, _):
+        reader, writer = await asyncio.open_connection("127.0.0.1", topology.links["api"].port)
+        writer.write(b"x")
+        await asyncio.wait_for(reader.readexactly(1), 5)  # wired: both flows exist
+        (connection,) = topology.links["api"].connections
+        assert connection.read_bytes(CLIENT) == connection.read_bytes(SERVER) == UNSHAPED_READ_BYTES
+        topology.update_device("border", {"downstream": {"bytes_per_second": 1_000_000}})
+        assert connection.read_bytes(SERVER) == 16384  # the limited direction, from the next read
+        assert connection.read_bytes(CLIENT) == UNSHAPED_READ_BYTES  # the other is still unlimited
+        await topology.update_link("api", {"faults": {"slow": {"type": "latency", "latency_seconds": 0.01,
+                                                               "direction": "upstream"}}})
+        assert connection.read_bytes(CLIENT) == 16384  # delayed chunks are held as chunks
+        topology.update_device("border", {"downstream": {"bytes_per_second": None}})
+        await topology.update_link("api", {"faults": {"slow": None}})  # a merge patch: null removes
+        assert connection.read_bytes(CLIENT) == connection.read_bytes(SERVER) == UNSHAPED_READ_BYTES
+        # and bytes still cross whole and in order at the larger reads
+        block = PATTERN[:600_000]
+        writer.write(block)
+        assert await asyncio.wait_for(reader.readexactly(len(block)), 10) == block
+        writer.close()

@@ -106,3 +106,54 @@ def _abort_with_rst(writer: asyncio.StreamWriter) -> None:
     with contextlib.suppress(OSError):
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     writer.transport.abort()
+
+
+@contextlib.contextmanager
+def unanswering_listener():
+    """A port whose accept queue is full: the kernel drops further SYNs, so a connect to it
+    hangs (the way a congested or vanished service's does) until the connector gives up."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    filler = socket.create_connection(listener.getsockname(), timeout=5)  # takes the one place
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        filler.close()
+        listener.close()
+
+
+async def test_an_onward_connect_that_hangs_times_out_at_the_setting_and_is_counted():
+    with unanswering_listener() as port:
+        async with running_proxy({"api": {"upstream": f"127.0.0.1:{port}"}},
+                                 connect_timeout_seconds=0.3) as (topology, registry):
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            reader, writer = await asyncio.open_connection("127.0.0.1", topology.links["api"].port)
+            assert await asyncio.wait_for(reader.read(), timeout=5) == b""
+            waited = loop.time() - started
+            writer.close()
+            assert 0.3 <= waited < 0.3 + 0.5, waited
+            assert sample(registry, "stormlab_proxy_upstream_connect_failures_total",
+                          device="border", link="api", reason="timeout") == 1
+            await eventually(lambda: topology.devices["border"].table.active == 0)
+
+
+async def test_a_connection_ended_during_its_onward_connect_is_not_counted_as_a_failure():
+    with unanswering_listener() as port:
+        async with running_proxy({"api": {"upstream": f"127.0.0.1:{port}"}},
+                                 connect_timeout_seconds=5) as (topology, registry):
+            link = topology.links["api"]
+            reader, writer = await asyncio.open_connection("127.0.0.1", link.port)
+            await eventually(lambda: link.stats["accepted"] == 1)
+            await topology.delete_link("api")  # ends it mid-connect
+            assert await asyncio.wait_for(reader.read(), timeout=5) == b""
+            writer.close()
+            assert not link.connections and topology.devices["border"].table.active == 0
+            assert sample(registry, "stormlab_proxy_connections_closed_total",
+                          device="border", link="api", reason="proxy_closed") == 1
+            for reason in ("timeout", "refused", "error"):
+                assert sample(registry, "stormlab_proxy_upstream_connect_failures_total",
+                              device="border", link="api", reason=reason) == 0
