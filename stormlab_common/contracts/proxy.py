@@ -44,7 +44,9 @@ class Settings:
     """Process-wide settings every link reads live."""
 
     chunk_bytes: Annotated[int, Meta(
-        ge=512, le=MAX_CHUNK_BYTES, description="largest read; the unit the device schedules")] = 65536
+        ge=512, le=MAX_CHUNK_BYTES,
+        description="largest read where a device schedules or delays bytes, and the unit it schedules "
+                    "(a direction with neither reads up to 256 KiB)")] = 65536
     connect_timeout_seconds: Annotated[Seconds, Meta(description="onward connection to the service")] = 2.0
     resolve_ttl_seconds: Annotated[float, Meta(
         ge=0, le=86400, description="how long an upstream's addresses are reused")] = 1.0
