@@ -27,7 +27,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
-.PHONY: help venv images up down ps logs demo reset traffic test test-unit test-kernel test-integration test-experiments cross-check hysteresis map experiment require-exp experiments storm-5x validate fuzz-apis test-debian test-rules lint check-config bench-startup bench-proxy bench-device bench-services bench-clients profile trigger own-service chaos swarm-up swarm-down swarm-config test-swarm worker worker-down bench-workers clean
+.PHONY: help venv images up down ps logs demo reset traffic test test-unit test-kernel test-integration test-experiments cross-check hysteresis map experiment require-exp experiments storm-5x validate fuzz-apis test-debian test-rules lint check-config bench-startup bench-proxy bench-proxy-compare bench-device bench-services bench-clients profile trigger own-service chaos swarm-up swarm-down swarm-config test-swarm worker worker-down bench-workers clean
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -94,7 +94,7 @@ test-kernel: venv ## the kernel device (router/) against the real kernel in netw
 # The API fuzzing runs here in its short form, 10 examples per operation (STORMLAB_FUZZ_EXAMPLES
 # to change it); `make fuzz-apis` runs the components' own settings (50 or 100) for the figures.
 test-integration: venv images check-config ## start the real stacks (the proxy's, the kernel device's) in throwaway projects and test them
-	STORMLAB_FUZZ_EXAMPLES=$${STORMLAB_FUZZ_EXAMPLES:-10} $(PY) -m pytest tests/integration $(PYTEST_ARGS)
+	STORMLAB_FUZZ_EXAMPLES=$${STORMLAB_FUZZ_EXAMPLES:-10} $(PY) -m pytest tests/integration --durations=12 $(PYTEST_ARGS)
 
 validate: venv ## check scenarios offline against the components' own rules (EXP=name, default all); nothing starts
 	$(PY) -m experiments validate $(EXP)
@@ -121,6 +121,10 @@ bench-startup: images ## measure `up` until healthy, from nothing, RUNS times (d
 
 bench-proxy: venv ## the proxy's figures: shaping (vs tc tbf), limits, setups and throughput (vs nginx, HAProxy, iperf3), overhead, 8,000 idle connections
 	$(PY) -m benchmarks.proxy_bench $(BENCH_ARGS)
+
+bench-proxy-compare: venv ## BASE=rev: that revision's proxy and the working tree's in rounds run in turn (MEASURE=setups|throughput, ROUNDS=4)
+	@test -n "$(BASE)" || { echo "bench-proxy-compare: set BASE to a revision, e.g. make bench-proxy-compare BASE=HEAD~1"; exit 2; }
+	$(PY) -m benchmarks.proxy_bench.compare --base "$(BASE)" --measure $(or $(MEASURE),setups) --rounds $(or $(ROUNDS),4) $(BENCH_ARGS)
 
 # Root: three network namespaces (clients | device | services) carry both devices' traffic.
 bench-device: venv ## the kernel device beside the proxy on one path: shaping, setups, table, latency (root; DEVICE=proxy: the proxy alone)

@@ -39,8 +39,9 @@ class ProxyProcess:
     """``python -m proxy`` with no links; the benchmark adds them through the admin API."""
 
     def __init__(self, cpus: set[int] | None = None, event_loop: str = "auto",
-                 profile_to: Path | None = None) -> None:
-        """``profile_to``: run under pyinstrument, its session saved there (.pyisession)."""
+                 profile_to: Path | None = None, root: Path = ROOT) -> None:
+        """``profile_to``: run under pyinstrument, its session saved there (.pyisession);
+        ``root``: the source tree to run it from (another revision's, to compare)."""
         self.admin = f"http://127.0.0.1:{free_port()}"
         port = self.admin.rsplit(":", 1)[1]
         profiler = (["-m", "pyinstrument", "-r", "session", "-o", f"{profile_to}.pyisession"]
@@ -49,7 +50,7 @@ class ProxyProcess:
             [sys.executable, *profiler, "-m", "proxy", "--log-level", "WARNING",
              "--set", "listen_host=127.0.0.1", "--set", "admin.host=127.0.0.1", "--set", f"admin.port={port}",
              "--set", f"event_loop={event_loop}"],
-            cwd=ROOT, stdout=subprocess.DEVNULL,
+            cwd=root, stdout=subprocess.DEVNULL,
             preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus is not None else None)
         self.session: aiohttp.ClientSession | None = None
 
