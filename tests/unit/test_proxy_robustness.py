@@ -7,6 +7,7 @@ import gc
 import socket
 import struct
 
+from proxy.lane import UNSHAPED_READ_BYTES
 from tests.unit.proxy_support import echo, eventually, open_descriptors, running_proxy, serving, source
 
 
@@ -106,6 +107,7 @@ async def test_a_reader_that_never_reads_cannot_make_the_proxy_buffer_without_bo
         await asyncio.sleep(0.5)  # the service would send 200 MB if nothing held it back
         (connection,) = topology.links["api"].connections
         held = connection.client.get_write_buffer_size()
-        assert held <= 2 * 65536 + 65536  # high-water mark plus one chunk
+        # the high-water mark plus one read: an unshaped direction's (256 KiB), the largest
+        assert held <= 2 * 65536 + UNSHAPED_READ_BYTES
         assert not connection.server.is_reading()  # the service is being held back
         writer.close()
