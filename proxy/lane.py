@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 FLOW_QUEUE_CHUNKS = 4
 # The largest read of a direction with nothing to schedule (no bandwidth limit, no delay):
 # nothing is cut into chunks there, and a read four times larger carries a single stream
-# ~27% faster (each read and write costs the same Python whatever its size).
+# 18-24% faster (each read and write costs the same Python whatever its size;
+# make bench-proxy-compare MEASURE=throughput).
 UNSHAPED_READ_BYTES = 262144
 
 
